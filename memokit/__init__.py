@@ -1,0 +1,19 @@
+"""memokit: typed memoization and dynamic programming.
+
+One idea runs through the package: a memo table keyed by sub-problem turns
+exponential recursion into linear work, and backpropagation is that idea
+applied to the chain rule.
+"""
+
+from memokit._info import CacheInfo, CacheStats
+from memokit._stores import MISSING, DictStore, LRUStore, Missing, Store
+
+__all__ = [
+    "MISSING",
+    "CacheInfo",
+    "CacheStats",
+    "DictStore",
+    "LRUStore",
+    "Missing",
+    "Store",
+]

@@ -1,0 +1,226 @@
+"""Keys: how a call becomes a hashable cache key.
+
+Two ways, chosen per function:
+
+* **By signature** (the usual case). The call's arguments are bound to the
+  function's parameters, so ``f(1)``, ``f(x=1)`` and ``f(1, y=<default>)``
+  are one entry. The key of a one-parameter function is the argument itself;
+  otherwise it is the tuple of parameter values in signature order
+  (``*args`` as a tuple, ``**kwargs`` as a frozenset of items).
+  :func:`call_shape` describes the parameters as source text so that the
+  engines can generate a wrapper with the function's exact signature, which
+  is what makes a cache hit cheap.
+* **Flat, as functools builds it** (:func:`make_key`), for callables whose
+  signature cannot be read (some builtins).
+
+``typed=True`` adds each value's type to the key, so ``f(1)`` and ``f(1.0)``
+are separate entries. A user ``key=`` function replaces all of this.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["CallShape", "call_shape", "check_hashable", "make_key"]
+
+# Marks where keyword arguments start in a flat key (as functools does).
+_KWD_MARK = object()
+_FAST_TYPES = frozenset({int, str})
+# Generated code refers to its helpers under this prefix; a function whose
+# parameters use it falls back to the flat key.
+PREFIX = "_mk_"
+
+
+def make_key(args: tuple[Any, ...], kwargs: Mapping[str, Any], typed: bool) -> Hashable:
+    """Build a flat key from a call's arguments, as ``functools.lru_cache`` does.
+
+    >>> make_key((1, 2), {}, False)
+    (1, 2)
+    >>> make_key(("a",), {}, False)
+    'a'
+    """
+    key: tuple[Any, ...] = args
+    if kwargs:
+        key += (_KWD_MARK,)
+        for item in kwargs.items():
+            key += item
+    if typed:
+        key += tuple(type(v) for v in args)
+        if kwargs:
+            key += tuple(type(v) for v in kwargs.values())
+    elif len(key) == 1 and type(key[0]) in _FAST_TYPES:
+        return key[0]  # type: ignore[no-any-return]
+    return key
+
+
+@dataclass(frozen=True)
+class CallShape:
+    """A function's parameters as source fragments for generated code.
+
+    ``params`` is a ``def`` parameter list (defaults refer to ``defaults`` by
+    the names in ``namespace``), ``key`` an expression for the cache key,
+    ``call`` the argument list that forwards the call unchanged, and
+    ``labels``/``values`` name and fetch each parameter for error messages.
+    """
+
+    params: str
+    key: str
+    call: str
+    values: str
+    labels: tuple[str, ...]
+    namespace: dict[str, Any]
+
+
+def call_shape(
+    fn: Callable[..., Any],
+    *,
+    skip_first: bool = False,
+    typed: bool = False,
+    user_key: Callable[..., Hashable] | None = None,
+) -> CallShape | None:
+    """Describe ``fn``'s signature for code generation, or ``None`` if it cannot be read.
+
+    With ``skip_first`` the first parameter (``self``/``cls``) is left out:
+    it is neither in the generated signature nor in the key.
+    """
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    parameters = list(sig.parameters.values())
+    P = inspect.Parameter
+    if skip_first:
+        if not parameters or parameters[0].kind not in (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD):
+            return None
+        parameters = parameters[1:]
+    if any(p.name.startswith(PREFIX) for p in parameters):
+        return None
+
+    namespace: dict[str, Any] = {
+        f"{PREFIX}type": type,
+        f"{PREFIX}tuple": tuple,
+        f"{PREFIX}frozenset": frozenset,
+        f"{PREFIX}map": map,
+    }
+    params: list[str] = []
+    call: list[str] = []
+    key_parts: list[str] = []
+    value_parts: list[str] = []
+    type_parts: list[str] = []
+    labels: list[str] = []
+    saw_kw_only_marker = False
+    last_positional_only = -1
+    for i, p in enumerate(parameters):
+        if p.kind is P.POSITIONAL_ONLY:
+            last_positional_only = i
+    for i, p in enumerate(parameters):
+        text = p.name
+        if p.kind is P.VAR_POSITIONAL:
+            text = f"*{p.name}"
+            saw_kw_only_marker = True
+            call.append(text)
+            key_parts.append(p.name)
+            type_parts.append(f"{PREFIX}tuple({PREFIX}map({PREFIX}type, {p.name}))")
+            labels.append(f"*{p.name}")
+            value_parts.append(p.name)
+        elif p.kind is P.VAR_KEYWORD:
+            text = f"**{p.name}"
+            call.append(text)
+            key_parts.append(f"{PREFIX}frozenset({p.name}.items())")
+            type_parts.append(
+                f"{PREFIX}frozenset((k, {PREFIX}type(v)) for k, v in {p.name}.items())"
+            )
+            labels.append(f"**{p.name}")
+            value_parts.append(p.name)
+        else:
+            if p.kind is P.KEYWORD_ONLY:
+                if not saw_kw_only_marker:
+                    params.append("*")
+                    saw_kw_only_marker = True
+                call.append(f"{p.name}={p.name}")
+            else:
+                call.append(p.name)
+            key_parts.append(p.name)
+            type_parts.append(f"{PREFIX}type({p.name})")
+            labels.append(p.name)
+            value_parts.append(p.name)
+            if p.default is not P.empty:
+                default_name = f"{PREFIX}default{i}"
+                namespace[default_name] = p.default
+                text = f"{p.name}={default_name}"
+        params.append(text)
+        if i == last_positional_only:
+            params.append("/")
+
+    if user_key is not None:
+        namespace[f"{PREFIX}user_key"] = user_key
+        key = f"{PREFIX}user_key({', '.join(call)})"
+    else:
+        parts = key_parts + (type_parts if typed else [])
+        if len(parts) == 1 and parts[0] in {p.name for p in parameters}:
+            key = parts[0]
+        else:
+            key = f"({', '.join(parts)}{',' if len(parts) == 1 else ''})"
+    values = f"({', '.join(value_parts)}{',' if len(value_parts) == 1 else ''})"
+    return CallShape(
+        params=", ".join(params),
+        key=key,
+        call=", ".join(call),
+        values=values,
+        labels=tuple(labels),
+        namespace=namespace,
+    )
+
+
+def _unhashable_in(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return True
+    return False
+
+
+def check_hashable(
+    qualname: str,
+    labels: tuple[str, ...],
+    values: tuple[Any, ...],
+) -> None:
+    """Raise a ``TypeError`` naming the first parameter whose value cannot be hashed.
+
+    Returns quietly if every value hashes (the caller then re-raises the
+    original error, which came from somewhere else).
+    """
+    for label, value in zip(labels, values):
+        culprit = label
+        if label.startswith("**") and isinstance(value, Mapping):
+            for k, v in value.items():
+                if _unhashable_in(v):
+                    culprit, value = f"{label[2:]}[{k!r}]", v
+                    break
+            else:
+                continue
+        elif label.startswith("*") and isinstance(value, tuple):
+            for j, v in enumerate(value):
+                if _unhashable_in(v):
+                    culprit, value = f"{label[1:]}[{j}]", v
+                    break
+            else:
+                continue
+        elif not _unhashable_in(value):
+            continue
+        raise TypeError(
+            f"{qualname}() got an unhashable value for parameter {culprit!r} "
+            f"({type(value).__name__}): memoized calls need hashable arguments "
+            f"to build a cache key. Pass a hashable value (e.g. a tuple instead "
+            f"of a list), or give the decorator a key= function that maps the "
+            f"arguments to a hashable key."
+        )
+
+
+def check_hashable_flat(qualname: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    """:func:`check_hashable` for calls to functions without a readable signature."""
+    labels = tuple(f"argument {i + 1}" for i in range(len(args))) + tuple(kwargs)
+    check_hashable(qualname, labels, (*args, *kwargs.values()))

@@ -1,0 +1,211 @@
+"""Stores: where memoized results live.
+
+Every engine in memokit (``memoize``, ``dp``, ``DagEvaluator``) keeps its
+results in an object that follows the small :class:`Store` protocol, so a new
+store (on disk, across machines) plugs into all of them at once.
+
+Statistics are split by who can know them: the *engine* counts hits and misses
+(they describe calls), the *store* counts evictions (only it decides them).
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Final, Generic, Literal, Protocol, TypeVar, runtime_checkable
+
+__all__ = ["MISSING", "DictStore", "LRUStore", "Missing", "Store"]
+
+V = TypeVar("V")
+
+
+class Missing(enum.Enum):
+    """Type of :data:`MISSING`, the marker a store returns for an absent key."""
+
+    MISSING = "MISSING"
+
+    def __repr__(self) -> str:
+        return "memokit.MISSING"
+
+
+#: Returned by :meth:`Store.get` when the key is absent (``None`` is a valid
+#: cached value, so it cannot play that role).
+MISSING: Final = Missing.MISSING
+
+
+@runtime_checkable
+class Store(Protocol[V]):
+    """The protocol every memokit store follows.
+
+    Keys are hashable; values are whatever the engine stores. All methods
+    must be safe to call from several threads.
+    """
+
+    @property
+    def maxsize(self) -> int | None:
+        """The most entries the store keeps, or ``None`` for no bound."""
+        ...
+
+    @property
+    def evictions(self) -> int:
+        """How many entries the store has dropped to respect ``maxsize``."""
+        ...
+
+    def get(self, key: Hashable) -> V | Literal[Missing.MISSING]:
+        """Return the value stored under ``key``, or :data:`MISSING`."""
+        ...
+
+    def set(self, key: Hashable, value: V) -> None:
+        """Store ``value`` under ``key``, evicting if the store is full."""
+        ...
+
+    def delete(self, key: Hashable) -> bool:
+        """Forget ``key``; return whether it was present."""
+        ...
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        ...
+
+    def __len__(self) -> int:
+        """Return the number of entries held now."""
+        ...
+
+
+class DictStore(Generic[V]):
+    """An unbounded store backed by a plain ``dict``.
+
+    >>> store: DictStore[int] = DictStore()
+    >>> store.set("a", 1)
+    >>> store.get("a"), store.get("b")
+    (1, memokit.MISSING)
+    >>> store.delete("a"), len(store)
+    (True, 0)
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self) -> None:
+        self._data: dict[Hashable, V] = {}
+
+    @property
+    def maxsize(self) -> None:
+        """Always ``None``: a dict store never evicts."""
+        return None
+
+    @property
+    def evictions(self) -> int:
+        """Always ``0``: a dict store never evicts."""
+        return 0
+
+    def get(self, key: Hashable) -> V | Literal[Missing.MISSING]:
+        """Return the value stored under ``key``, or :data:`MISSING`."""
+        return self._data.get(key, MISSING)
+
+    def set(self, key: Hashable, value: V) -> None:
+        """Store ``value`` under ``key``."""
+        self._data[key] = value
+
+    def delete(self, key: Hashable) -> bool:
+        """Forget ``key``; return whether it was present."""
+        return self._data.pop(key, MISSING) is not MISSING
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"DictStore(<{len(self._data)} entries>)"
+
+
+class LRUStore(Generic[V]):
+    """A bounded store that evicts the least recently used entry.
+
+    ``get`` marks an entry as recently used; ``set`` of a new key evicts the
+    oldest entry first when the store is full, so ``len(store)`` never exceeds
+    ``maxsize``, even with many threads. All operations are O(1).
+
+    >>> store: LRUStore[str] = LRUStore(2)
+    >>> store.set(1, "one"); store.set(2, "two")
+    >>> store.get(1)          # 1 is now the most recently used
+    'one'
+    >>> store.set(3, "three")  # evicts 2, the least recently used
+    >>> store.get(2), len(store), store.evictions
+    (memokit.MISSING, 2, 1)
+    """
+
+    __slots__ = ("_data", "_evictions", "_lock", "_maxsize")
+
+    def __init__(self, maxsize: int) -> None:
+        if isinstance(maxsize, bool) or not isinstance(maxsize, int):
+            raise TypeError(
+                f"LRUStore maxsize must be an int, got {type(maxsize).__name__} "
+                f"{maxsize!r}; use DictStore for an unbounded store"
+            )
+        if maxsize < 0:
+            raise ValueError(f"LRUStore maxsize must be >= 0, got {maxsize}")
+        self._maxsize = maxsize
+        self._data: OrderedDict[Hashable, V] = OrderedDict()
+        self._evictions = 0
+        # Writers take the lock so that "check size, evict, insert" is one
+        # step; readers need no lock (each OrderedDict operation is atomic).
+        self._lock = threading.Lock()
+
+    @property
+    def maxsize(self) -> int:
+        """The most entries the store keeps."""
+        return self._maxsize
+
+    @property
+    def evictions(self) -> int:
+        """How many entries were dropped because the store was full."""
+        return self._evictions
+
+    def get(self, key: Hashable) -> V | Literal[Missing.MISSING]:
+        """Return the value under ``key`` (marking it recently used), or :data:`MISSING`."""
+        data = self._data
+        try:
+            value = data[key]
+        except KeyError:
+            return MISSING
+        try:
+            data.move_to_end(key)
+        except KeyError:  # evicted by another thread in between: still a valid read
+            pass
+        return value
+
+    def set(self, key: Hashable, value: V) -> None:
+        """Store ``value`` under ``key``, first evicting the oldest entry if full."""
+        with self._lock:
+            data = self._data
+            if key in data:
+                data[key] = value
+                data.move_to_end(key)
+                return
+            if self._maxsize == 0:
+                return
+            if len(data) >= self._maxsize:
+                data.popitem(last=False)
+                self._evictions += 1
+            data[key] = value
+
+    def delete(self, key: Hashable) -> bool:
+        """Forget ``key``; return whether it was present."""
+        with self._lock:
+            return self._data.pop(key, MISSING) is not MISSING
+
+    def clear(self) -> None:
+        """Forget every entry (the eviction count is kept)."""
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"LRUStore(maxsize={self._maxsize}, <{len(self._data)} entries>)"
