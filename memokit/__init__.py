@@ -6,6 +6,7 @@ applied to the chain rule.
 """
 
 from memokit._info import CacheInfo, CacheStats
+from memokit._memoize import Memoized, memoize
 from memokit._stores import MISSING, DictStore, LRUStore, Missing, Store
 
 __all__ = [
@@ -14,6 +15,8 @@ __all__ = [
     "CacheStats",
     "DictStore",
     "LRUStore",
+    "Memoized",
     "Missing",
     "Store",
+    "memoize",
 ]

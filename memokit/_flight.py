@@ -1,0 +1,124 @@
+"""Single-flight: concurrent misses of one key run the function once.
+
+The first thread to miss a key becomes its *owner* and computes; threads that
+miss the same key meanwhile wait for the owner's outcome (its value, or its
+exception) instead of computing again. Nothing here takes a lock on the
+owner's path when nobody waits, so an uncontended miss stays cheap.
+
+A flight is a list ``[owner_thread_id, outcome, *waiter_locks]``. The owner
+publishes the outcome *before* reading the waiter locks, and a waiter appends
+its lock *before* reading the outcome; under the GIL each step is atomic, so
+either the owner sees the waiter's lock and releases it, or the waiter sees
+the outcome and does not block.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any
+
+__all__ = ["PENDING", "RETRY", "Failure", "FlightTable"]
+
+
+class _Pending:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<pending>"
+
+
+PENDING: Any = _Pending()
+#: Returned by :meth:`FlightTable.join` when the flight ended before we could
+#: join it: look in the store again and, if still absent, claim the key.
+RETRY: Any = object()
+
+
+class Failure:
+    """The outcome of a flight whose computation raised."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+# thread id -> the flight that thread is blocked on. Shared by every table so
+# that a wait-for cycle across functions is seen (it can only come from a
+# recursion that would never end on one thread; we then compute instead of
+# deadlocking, which gives the same behaviour as plain recursion).
+_WAITING: dict[int, list[Any]] = {}
+_get_ident = threading.get_ident
+_allocate_lock = threading.Lock
+
+
+def _waits_on_me(owner: int, me: int) -> bool:
+    seen: set[int] = set()
+    thread = owner
+    while thread not in seen:
+        if thread == me:
+            return True
+        seen.add(thread)
+        flight = _WAITING.get(thread)
+        if flight is None:
+            return False
+        thread = flight[0]
+    return False
+
+
+class FlightTable:
+    """The in-progress computations of one cache, keyed like the cache."""
+
+    __slots__ = ("flights",)
+
+    def __init__(self) -> None:
+        #: key -> flight; an owner claims a key with ``flights.setdefault``.
+        self.flights: dict[Hashable, list[Any]] = {}
+
+    def begin(self, key: Hashable) -> list[Any] | None:
+        """Claim ``key``: return a new flight if we own it, ``None`` if another does."""
+        flight = [_get_ident(), PENDING]
+        if self.flights.setdefault(key, flight) is flight:
+            return flight
+        return None
+
+    def end(self, key: Hashable, flight: list[Any], outcome: Any) -> None:
+        """Publish the owner's outcome, retire the flight and wake its waiters."""
+        flight[1] = outcome
+        if self.flights.get(key) is flight:
+            del self.flights[key]
+        self.wake(flight)
+
+    @staticmethod
+    def wake(flight: list[Any]) -> None:
+        """Release every thread waiting on ``flight`` (its outcome is already set)."""
+        for lock in flight[2:]:
+            lock.release()
+
+    def join(self, key: Hashable, direct: Callable[[], Any]) -> Any:
+        """Wait for the flight on ``key`` and return its value (or raise its exception).
+
+        Returns :data:`RETRY` if the flight has already ended. If waiting
+        could never end (the owner is this thread, or waits on it, as in a
+        recursion that calls itself with the same arguments), ``direct()`` is
+        returned instead, just as plain recursion would have computed it.
+        """
+        flight = self.flights.get(key)
+        if flight is None:
+            return RETRY
+        me = _get_ident()
+        if _waits_on_me(flight[0], me):
+            return direct()
+        lock = _allocate_lock()
+        lock.acquire()
+        flight.append(lock)
+        if flight[1] is PENDING:
+            _WAITING[me] = flight
+            try:
+                lock.acquire()
+            finally:
+                del _WAITING[me]
+        outcome = flight[1]
+        if type(outcome) is Failure:
+            raise outcome.exc
+        return outcome
