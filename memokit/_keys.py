@@ -193,7 +193,7 @@ def check_hashable(
     Returns quietly if every value hashes (the caller then re-raises the
     original error, which came from somewhere else).
     """
-    for label, value in zip(labels, values):
+    for label, value in zip(labels, values, strict=True):
         culprit = label
         if label.startswith("**") and isinstance(value, Mapping):
             for k, v in value.items():

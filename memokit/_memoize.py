@@ -103,8 +103,7 @@ class Memoized(Protocol[P, R_co]):
 def _check_options(maxsize: object, typed: object, key: object, store: object) -> None:
     if maxsize is not None and (isinstance(maxsize, bool) or not isinstance(maxsize, int)):
         raise TypeError(
-            f"memoize(maxsize=...) takes an int or None, got {type(maxsize).__name__} "
-            f"{maxsize!r}"
+            f"memoize(maxsize=...) takes an int or None, got {type(maxsize).__name__} {maxsize!r}"
         )
     if isinstance(maxsize, int) and maxsize < 0:
         raise ValueError(f"memoize(maxsize=...) must be >= 0 or None, got {maxsize}")
@@ -134,7 +133,9 @@ def _new_store(maxsize: int | None, store: StoreArg | None, *, per_instance: boo
     if isinstance(store, type) or not isinstance(store, Store):
         made = store()
         if not isinstance(made, Store):
-            raise TypeError(f"memoize(store=...) factory returned {type(made).__name__}, not a Store")
+            raise TypeError(
+                f"memoize(store=...) factory returned {type(made).__name__}, not a Store"
+            )
         return made
     if per_instance:
         raise TypeError(
@@ -147,24 +148,28 @@ def _new_store(maxsize: int | None, store: StoreArg | None, *, per_instance: boo
 # ---------------------------------------------------------------- generated hot path
 
 _FACTORY = """
-def {p}factory({p}data, {p}touch, {p}get, {p}miss, {p}check, {p}MISSING):
+def {p}factory({p}data, {p}touch, {p}get, {p}peek, {p}set, {p}call, {p}check, {p}MISSING,
+               {p}flights, {p}ident, {p}PENDING, {p}contended, {p}fail, {p}wake, {p}pack):
     {p}hits = 0
+    {p}misses = 0
+    {p}claim = {p}flights.setdefault
+    {p}retire = {p}flights.pop
 
     def {name}({params}):
-        nonlocal {p}hits
+        nonlocal {p}hits, {p}misses
 {body}
 
     def {p}keyfn({params}):
         return {key}
 
-    def {p}hit_count(reset):
-        nonlocal {p}hits
-        count = {p}hits
+    def {p}counts(reset):
+        nonlocal {p}hits, {p}misses
+        counts = {p}hits, {p}misses
         if reset:
-            {p}hits = 0
-        return count
+            {p}hits = {p}misses = 0
+        return counts
 
-    return {name}, {p}keyfn, {p}hit_count
+    return {name}, {p}keyfn, {p}counts
 """
 
 
@@ -173,11 +178,16 @@ def _indent(lines: list[str]) -> str:
 
 
 def _hot_path(shape: CallShape, kind: str, *, user_key: bool) -> str:
-    """The body of the generated wrapper for a store ``kind`` of dict, lru or generic."""
+    """The body of the generated wrapper for a store ``kind`` of dict, lru or generic.
+
+    Hit: one lookup, count, return. Miss: claim the key (single-flight), look
+    once more, call the function with its own parameters, store, publish.
+    """
     p = PREFIX
     names = set(shape.call.replace("*", "").replace(" ", "").split(","))
     lines: list[str] = []
-    if shape.key in names:
+    bare = shape.key in names
+    if bare:
         k = shape.key
     else:
         k = f"{p}key"
@@ -192,38 +202,57 @@ def _hot_path(shape: CallShape, kind: str, *, user_key: bool) -> str:
             ]
         else:
             lines.append(f"{k} = {shape.key}")
-    miss = f"return {p}miss({k}{', ' if shape.call else ''}{shape.call})"
-    if kind == "generic":
-        lines += [
-            "try:",
-            f"    {p}value = {p}get({k})",
-            "except TypeError:",
-            f"    {p}check({shape.values})",
-            "    raise",
-            f"if {p}value is not {p}MISSING:",
-            f"    {p}hits += 1",
-            f"    return {p}value",
-            miss,
-        ]
-    else:
+
+    lines.append("try:")
+    if kind == "dict" and bare:
         # "key in data" then "data[key]" rather than catching KeyError: a
-        # raised KeyError costs ~160 ns per miss, the extra lookup ~5 ns per hit.
-        lines += ["try:", f"    if {k} in {p}data:", f"        {p}value = {p}data[{k}]"]
-        if kind == "lru":
-            lines.append(f"        {p}touch({k})")
+        # raised KeyError costs ~160 ns per miss, the extra lookup ~5 ns per
+        # hit (a bare key's hash is cheap or cached; a tuple's is not, so
+        # tuple keys take the single-hash get() below).
         lines += [
+            f"    if {k} in {p}data:",
+            f"        {p}value = {p}data[{k}]",
             f"        {p}hits += 1",
             f"        return {p}value",
-            "except KeyError:",  # deleted by another thread between the two lookups
-            "    pass",
-            "except TypeError:",
-            f"    {p}check({shape.values})",
-            "    raise",
-            # The miss is computed here, after the try statement, never inside
-            # an except clause: there, every pending exception would chain onto
-            # the next as __context__ and a deep recursion would go quadratic.
-            miss,
         ]
+    else:
+        lines += [f"    {p}value = {p}get({k}, {p}MISSING)", f"    if {p}value is not {p}MISSING:"]
+        if kind == "lru":
+            lines.append(f"        {p}touch({k})")
+        lines += [f"        {p}hits += 1", f"        return {p}value"]
+    lines += [
+        "except KeyError:",  # deleted by another thread between two lookups
+        "    pass",
+        "except TypeError:",
+        f"    {p}check({shape.values})",
+        "    raise",
+    ]
+    # The miss runs here, after the try statement, never inside an except
+    # clause: there, every pending exception would chain onto the next as
+    # __context__ and a deep recursion would go quadratic.
+    store = f"    {p}data[{k}] = {p}value" if kind == "dict" else f"    {p}set({k}, {p}value)"
+    lines += [
+        f"{p}misses += 1",
+        f"{p}flight = [{p}ident(), {p}PENDING]",
+        f"if {p}claim({k}, {p}flight) is not {p}flight:",
+        f"    return {p}contended({k}, {p}pack({shape.call}))",
+        # Another thread may have stored the value between our lookup and the
+        # claim: look once more before computing.
+        f"{p}value = {p}peek({k}, {p}MISSING)",
+        f"if {p}value is {p}MISSING:",
+        "    try:",
+        f"        {p}value = {p}call({shape.call})",
+        f"    except BaseException as {p}exc:",
+        f"        {p}fail({k}, {p}flight, {p}exc)",
+        "        raise",
+        store,
+        # Publish, retire, then wake: the order memokit._flight relies on.
+        f"{p}flight[1] = {p}value",
+        f"{p}retire({k}, None)",
+        f"if len({p}flight) > 2:",
+        f"    {p}wake({p}flight)",
+        f"return {p}value",
+    ]
     return _indent(lines)
 
 
@@ -302,90 +331,8 @@ def _store_kind(store: Store[Any]) -> str:
     return "generic"
 
 
-def _make_miss(
-    call: Callable[..., Any], store: Store[Any], kind: str
-) -> tuple[Callable[..., Any], Callable[[bool], int]]:
-    """The miss path: claim the key, compute once, store, wake any waiters.
-
-    The uncontended path is written straight through (no helper calls beyond
-    the store's) because a miss costs what it executes; contention, which is
-    rare, goes through :class:`FlightTable`.
-    """
-    table = FlightTable()
-    flights = table.flights
-    claim = flights.setdefault
-    retire = flights.pop
-    join = table.join
-    get_ident = threading.get_ident
-    store_set = store.set
-    if kind == "generic":
-        peek: Callable[[Hashable, Any], Any] = lambda key, default: store.get(key)  # noqa: E731
-    else:
-        peek = store._data.get  # type: ignore[attr-defined]
-        if kind == "dict":
-            store_set = store._data.__setitem__  # type: ignore[attr-defined]
-
-    misses = 0
-
-    def contended(key: Hashable, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        # Another thread owns this key: wait for its outcome, or claim the
-        # key ourselves if its flight ended before we could join it.
-        while True:
-            outcome = join(key, lambda: call(*args, **kwargs))
-            if outcome is not RETRY:
-                return outcome
-            value = peek(key, MISSING)
-            if value is not MISSING:
-                return value
-            flight = [get_ident(), PENDING]
-            if claim(key, flight) is flight:
-                return owned(key, flight, args, kwargs)
-
-    def owned(
-        key: Hashable, flight: list[Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        value = peek(key, MISSING)
-        if value is MISSING:
-            try:
-                value = call(*args, **kwargs)
-            except BaseException as exc:
-                table.end(key, flight, Failure(exc))
-                raise
-            store_set(key, value)
-        table.end(key, flight, value)
-        return value
-
-    def miss(key: Hashable, /, *args: Any, **kwargs: Any) -> Any:
-        nonlocal misses
-        misses += 1
-        flight = [get_ident(), PENDING]
-        if claim(key, flight) is not flight:
-            return contended(key, args, kwargs)
-        # Another thread may have stored the value between our lookup and the
-        # claim: look once more before computing.
-        value = peek(key, MISSING)
-        if value is MISSING:
-            try:
-                value = call(*args, **kwargs)
-            except BaseException as exc:
-                table.end(key, flight, Failure(exc))
-                raise
-            store_set(key, value)
-        # Publish, retire, then wake (see memokit._flight for why this order).
-        flight[1] = value
-        retire(key, None)
-        if len(flight) > 2:
-            table.wake(flight)
-        return value
-
-    def miss_count(reset: bool) -> int:
-        nonlocal misses
-        count = misses
-        if reset:
-            misses = 0
-        return count
-
-    return miss, miss_count
+def _pack(*args: Any, **kwargs: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    return args, kwargs
 
 
 def _instantiate(
@@ -393,33 +340,80 @@ def _instantiate(
 ) -> Any:
     """Make one cached callable (a function's, or one instance's) over ``store``."""
     kind = _store_kind(store)
-    miss, miss_count = _make_miss(call, store, kind)
-    data = getattr(store, "_data", None)
-    touch = data.move_to_end if kind == "lru" else None  # type: ignore[union-attr]
-    wrapper, keyfn, hit_count = recipe.factory(kind)(
-        data, touch, store.get, miss, recipe.check, MISSING
+    table = FlightTable()
+    flights = table.flights
+    get: Callable[[Hashable, Any], Any]
+    touch: Callable[[Hashable], None] | None = None
+    data: dict[Hashable, Any] | None = None
+    if kind == "generic":
+        store_get = store.get
+        get = lambda key, default: store_get(key)
+    else:
+        data = store._data  # type: ignore[attr-defined]
+        get = data.get
+        if kind == "lru":
+            touch = store._data.move_to_end  # type: ignore[attr-defined]
+    peek = get
+
+    def contended(key: Hashable, packed: tuple[tuple[Any, ...], dict[str, Any]]) -> Any:
+        # Another thread owns this key: wait for its outcome, or claim the key
+        # ourselves if its flight ended before we could join it.
+        args, kwargs = packed
+        while True:
+            outcome = table.join(key, lambda: call(*args, **kwargs))
+            if outcome is not RETRY:
+                return outcome
+            value = peek(key, MISSING)
+            if value is not MISSING:
+                return value
+            flight = [threading.get_ident(), PENDING]
+            if flights.setdefault(key, flight) is flight:
+                break
+        try:
+            value = call(*args, **kwargs)
+        except BaseException as exc:
+            table.end(key, flight, Failure(exc))
+            raise
+        store.set(key, value)
+        table.end(key, flight, value)
+        return value
+
+    def fail(key: Hashable, flight: list[Any], exc: BaseException) -> None:
+        table.end(key, flight, Failure(exc))
+
+    wrapper, keyfn, counts = recipe.factory(kind)(
+        data,
+        touch,
+        get,
+        peek,
+        store.set,
+        call,
+        recipe.check,
+        MISSING,
+        flights,
+        threading.get_ident,
+        PENDING,
+        contended,
+        fail,
+        table.wake,
+        _pack,
     )
     eviction_base = store.evictions
     check = recipe.check
     values_of = _values_function(recipe)
 
     def cache_info() -> CacheInfo:
-        return CacheInfo(hit_count(False), miss_count(False), store.maxsize, len(store))
+        hits, misses = counts(False)
+        return CacheInfo(hits, misses, store.maxsize, len(store))
 
     def cache_stats() -> CacheStats:
-        return CacheStats(
-            hit_count(False),
-            miss_count(False),
-            store.maxsize,
-            len(store),
-            store.evictions - eviction_base,
-        )
+        hits, misses = counts(False)
+        return CacheStats(hits, misses, store.maxsize, len(store), store.evictions - eviction_base)
 
     def cache_clear() -> None:
         nonlocal eviction_base
         store.clear()
-        hit_count(True)
-        miss_count(True)
+        counts(True)
         eviction_base = store.evictions
 
     def cache_invalidate(*args: Any, **kwargs: Any) -> bool:
@@ -449,7 +443,10 @@ def _values_function(recipe: _Recipe) -> Callable[..., tuple[Any, ...]]:
         shape = recipe.shape
         source = f"def {PREFIX}values({shape.params}):\n    return {shape.values}\n"
         made = compile_function(
-            source, f"{PREFIX}values", dict(shape.namespace), f"argument values of {recipe.qualname}"
+            source,
+            f"{PREFIX}values",
+            dict(shape.namespace),
+            f"argument values of {recipe.qualname}",
         )
         recipe.factories["values"] = made
     return made  # type: ignore[no-any-return]
@@ -493,7 +490,7 @@ class _MemoizedMethod:
         self._lock = threading.Lock()
         self._owner: type[Any] | None = None
         self._plain: Any = None  # cache used when called unbound (staticmethod/classmethod)
-        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+        functools.update_wrapper(self, fn)
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
         self._owner = owner
@@ -669,4 +666,3 @@ def memoize(
     if fn is None:
         return functools.partial(_decorate, maxsize=maxsize, typed=typed, key=key, store=store)
     return _decorate(fn, maxsize, typed, key, store)
-
