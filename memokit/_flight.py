@@ -14,11 +14,13 @@ the outcome and does not block.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Coroutine, Hashable
 from typing import Any
 
-__all__ = ["PENDING", "RETRY", "Failure", "FlightTable"]
+__all__ = ["PENDING", "RETRY", "AsyncFlightTable", "Failure", "FlightTable"]
 
 
 class _Pending:
@@ -122,3 +124,67 @@ class FlightTable:
         if type(outcome) is Failure:
             raise outcome.exc
         return outcome
+
+
+class _AsyncFlight:
+    __slots__ = ("loop", "task", "waiters")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
+        self.loop = loop
+        self.task = task
+        self.waiters = 0
+
+
+class AsyncFlightTable:
+    """Single-flight for coroutine functions: one task per key and event loop.
+
+    The computation runs as its own task; every caller awaits it through
+    :func:`asyncio.shield`, so cancelling one caller never cancels the work
+    the others wait for. When the last caller is cancelled the task is
+    cancelled too, and its entry removed: nothing is left behind. A flight
+    belongs to the loop that started it; a call from another loop (a later
+    ``asyncio.run``, another thread) starts its own.
+    """
+
+    __slots__ = ("flights",)
+
+    def __init__(self) -> None:
+        self.flights: dict[Hashable, _AsyncFlight] = {}
+
+    async def run(
+        self,
+        key: Hashable,
+        compute: Callable[[], Coroutine[Any, Any, Any]],
+        peek: Callable[[Hashable, Any], Any],
+        missing: Any,
+    ) -> Any:
+        """Await the flight for ``key``, starting it with ``compute()`` if none is running."""
+        loop = asyncio.get_running_loop()
+        flights = self.flights
+        flight = flights.get(key)
+        if flight is None or flight.loop is not loop or flight.task.done():
+            # A flight may have finished between the caller's lookup and now.
+            value = peek(key, missing)
+            if value is not missing:
+                return value
+            flight = _AsyncFlight(loop, loop.create_task(compute()))
+            flights[key] = flight
+            flight.task.add_done_callback(functools.partial(_retire, flights, key, flight))
+        flight.waiters += 1
+        try:
+            return await asyncio.shield(flight.task)
+        except asyncio.CancelledError:
+            if not flight.task.done() and flight.waiters == 1:
+                flight.task.cancel()  # the last caller gave up: so does the work
+            raise
+        finally:
+            flight.waiters -= 1
+
+
+def _retire(
+    flights: dict[Hashable, _AsyncFlight], key: Hashable, flight: _AsyncFlight, task: Any
+) -> None:
+    if flights.get(key) is flight:
+        del flights[key]
+    if not task.cancelled():
+        task.exception()  # mark it retrieved: callers got it; don't log it as lost

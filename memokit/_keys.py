@@ -64,9 +64,12 @@ class CallShape:
     the names in ``namespace``), ``key`` an expression for the cache key,
     ``call`` the argument list that forwards the call unchanged, and
     ``labels``/``values`` name and fetch each parameter for error messages.
+    ``key_params`` is ``params`` without a method's receiver (``self``),
+    which is forwarded in ``call`` but never part of the key.
     """
 
     params: str
+    key_params: str
     key: str
     call: str
     values: str
@@ -83,8 +86,9 @@ def call_shape(
 ) -> CallShape | None:
     """Describe ``fn``'s signature for code generation, or ``None`` if it cannot be read.
 
-    With ``skip_first`` the first parameter (``self``/``cls``) is left out:
-    it is neither in the generated signature nor in the key.
+    With ``skip_first`` the first parameter (``self``/``cls``) is the
+    receiver: it stays in the signature and the forwarded call, but not in
+    the key (each receiver has its own cache).
     """
     try:
         sig = inspect.signature(fn)
@@ -92,11 +96,13 @@ def call_shape(
         return None
     parameters = list(sig.parameters.values())
     P = inspect.Parameter
+    receiver: list[str] = []
     if skip_first:
         if not parameters or parameters[0].kind not in (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD):
             return None
+        receiver = [parameters[0].name]
         parameters = parameters[1:]
-    if any(p.name.startswith(PREFIX) for p in parameters):
+    if any(p.name.startswith(PREFIX) for p in [*parameters, *sig.parameters.values()]):
         return None
 
     namespace: dict[str, Any] = {
@@ -165,10 +171,14 @@ def call_shape(
         else:
             key = f"({', '.join(parts)}{',' if len(parts) == 1 else ''})"
     values = f"({', '.join(value_parts)}{',' if len(value_parts) == 1 else ''})"
+    if receiver and params and params[0] == "/":
+        params = params[1:]  # the receiver was the only positional-only parameter
+        receiver.append("/")
     return CallShape(
-        params=", ".join(params),
+        params=", ".join(receiver + params),
+        key_params=", ".join(params),
         key=key,
-        call=", ".join(call),
+        call=", ".join(receiver[:1] + call),
         values=values,
         labels=tuple(labels),
         namespace=namespace,

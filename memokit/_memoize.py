@@ -19,9 +19,11 @@ Layout of one memoized function::
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 import weakref
 from collections.abc import Callable, Hashable
+from types import MethodType
 from typing import (
     Any,
     Concatenate,
@@ -33,7 +35,7 @@ from typing import (
 )
 
 from memokit._codegen import compile_function
-from memokit._flight import PENDING, RETRY, Failure, FlightTable
+from memokit._flight import PENDING, RETRY, AsyncFlightTable, Failure, FlightTable
 from memokit._info import CacheInfo, CacheStats
 from memokit._keys import PREFIX, CallShape, call_shape, check_hashable, check_hashable_flat
 from memokit._stores import MISSING, DictStore, LRUStore, Store
@@ -149,17 +151,18 @@ def _new_store(maxsize: int | None, store: StoreArg | None, *, per_instance: boo
 
 _FACTORY = """
 def {p}factory({p}data, {p}touch, {p}get, {p}peek, {p}set, {p}call, {p}check, {p}MISSING,
-               {p}flights, {p}ident, {p}PENDING, {p}contended, {p}fail, {p}wake, {p}pack):
+               {p}flights, {p}ident, {p}PENDING, {p}contended, {p}fail, {p}wake, {p}pack,
+               {p}amiss):
     {p}hits = 0
     {p}misses = 0
     {p}claim = {p}flights.setdefault
     {p}retire = {p}flights.pop
 
-    def {name}({params}):
+    {async_}def {name}({params}):
         nonlocal {p}hits, {p}misses
 {body}
 
-    def {p}keyfn({params}):
+    def {p}keyfn({key_params}):
         return {key}
 
     def {p}counts(reset):
@@ -177,7 +180,7 @@ def _indent(lines: list[str]) -> str:
     return "\n".join("        " + line for line in lines)
 
 
-def _hot_path(shape: CallShape, kind: str, *, user_key: bool) -> str:
+def _hot_path(shape: CallShape, kind: str, *, user_key: bool, is_async: bool = False) -> str:
     """The body of the generated wrapper for a store ``kind`` of dict, lru or generic.
 
     Hit: one lookup, count, return. Miss: claim the key (single-flight), look
@@ -230,6 +233,9 @@ def _hot_path(shape: CallShape, kind: str, *, user_key: bool) -> str:
     # The miss runs here, after the try statement, never inside an except
     # clause: there, every pending exception would chain onto the next as
     # __context__ and a deep recursion would go quadratic.
+    if is_async:
+        lines += [f"{p}misses += 1", f"return await {p}amiss({k}, {p}pack({shape.call}))"]
+        return _indent(lines)
     store = f"    {p}data[{k}] = {p}value" if kind == "dict" else f"    {p}set({k}, {p}value)"
     lines += [
         f"{p}misses += 1",
@@ -259,12 +265,13 @@ def _hot_path(shape: CallShape, kind: str, *, user_key: bool) -> str:
 class _Recipe:
     """Everything about one decorated function that does not depend on its store."""
 
-    __slots__ = ("check", "factories", "fn", "name", "qualname", "shape", "user_key")
+    __slots__ = ("check", "factories", "fn", "is_async", "name", "qualname", "shape", "user_key")
 
     def __init__(
         self, fn: Callable[..., Any], *, typed: bool, key: KeyFunction | None, skip_first: bool
     ) -> None:
         self.fn = fn
+        self.is_async = inspect.iscoroutinefunction(fn)
         self.qualname = getattr(fn, "__qualname__", None) or repr(fn)
         self.user_key = key is not None
         shape = call_shape(fn, skip_first=skip_first, typed=typed, user_key=key)
@@ -295,6 +302,7 @@ class _Recipe:
             key_src = f"{PREFIX}make_key(args, kwargs, {PREFIX}typed)"
         return CallShape(
             params="*args, **kwargs",
+            key_params="*args, **kwargs",
             key=key_src,
             call="*args, **kwargs",
             values="(args, kwargs)",
@@ -310,8 +318,10 @@ class _Recipe:
                 p=PREFIX,
                 name=self.name,
                 params=self.shape.params,
+                key_params=self.shape.key_params,
                 key=self.shape.key,
-                body=_hot_path(self.shape, kind, user_key=self.user_key),
+                body=_hot_path(self.shape, kind, user_key=self.user_key, is_async=self.is_async),
+                async_="async " if self.is_async else "",
             )
             made = compile_function(
                 source,
@@ -381,6 +391,20 @@ def _instantiate(
     def fail(key: Hashable, flight: list[Any], exc: BaseException) -> None:
         table.end(key, flight, Failure(exc))
 
+    amiss = None
+    if recipe.is_async:
+        async_table = AsyncFlightTable()
+
+        async def amiss(key: Hashable, packed: tuple[tuple[Any, ...], dict[str, Any]]) -> Any:
+            args, kwargs = packed
+
+            async def compute() -> Any:
+                value = await call(*args, **kwargs)
+                store.set(key, value)  # only reached on success: errors are never cached
+                return value
+
+            return await async_table.run(key, compute, peek, MISSING)
+
     wrapper, keyfn, counts = recipe.factory(kind)(
         data,
         touch,
@@ -397,6 +421,7 @@ def _instantiate(
         fail,
         table.wake,
         _pack,
+        amiss,
     )
     eviction_base = store.evictions
     check = recipe.check
@@ -441,7 +466,7 @@ def _values_function(recipe: _Recipe) -> Callable[..., tuple[Any, ...]]:
     made = recipe.factories.get("values")
     if made is None:
         shape = recipe.shape
-        source = f"def {PREFIX}values({shape.params}):\n    return {shape.values}\n"
+        source = f"def {PREFIX}values({shape.key_params}):\n    return {shape.values}\n"
         made = compile_function(
             source,
             f"{PREFIX}values",
@@ -499,11 +524,14 @@ class _MemoizedMethod:
         if instance is None:
             return self
         entry = self._bound.get(id(instance))
-        if entry is not None:
-            return entry[1]
-        return self._bind(instance)
+        if entry is None:
+            entry = self._bind(instance)
+        # A bound method holds the instance for the duration of the call (so
+        # C().m(1) works on a temporary), while the table holds it weakly.
+        # Attribute access (obj.m.cache_info) falls through to the wrapper.
+        return MethodType(entry[1], instance)
 
-    def _bind(self, instance: Any) -> Any:
+    def _bind(self, instance: Any) -> tuple[weakref.ref[Any], Any]:
         bound_id = id(instance)
         bound = self._bound
 
@@ -519,19 +547,12 @@ class _MemoizedMethod:
                 f"{type(instance).__name__} objects do not support them. Add "
                 f"'__weakref__' to its __slots__."
             ) from None
-        fn = self._fn
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            obj = ref()
-            if obj is None:  # pragma: no cover - only if called while being collected
-                raise ReferenceError(f"instance of {self._recipe.qualname} no longer exists")
-            return fn(obj, *args, **kwargs)
-
+        # The wrapper takes the instance as its first argument (excluded from
+        # the key) and never stores it.
         store = _new_store(self._maxsize, self._store, per_instance=True)
-        wrapper = _instantiate(self._recipe, call, store, self._options)
+        wrapper = _instantiate(self._recipe, self._fn, store, self._options)
         with self._lock:
-            entry = bound.setdefault(bound_id, (ref, wrapper))
-        return entry[1]
+            return bound.setdefault(bound_id, (ref, wrapper))
 
     def _unbound(self) -> Any:
         if self._plain is None:
