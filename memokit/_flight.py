@@ -109,17 +109,22 @@ class FlightTable:
         if flight is None:
             return RETRY
         me = _get_ident()
-        if _waits_on_me(flight[0], me):
-            return direct()
-        lock = _allocate_lock()
-        lock.acquire()
-        flight.append(lock)
-        if flight[1] is PENDING:
-            _WAITING[me] = flight
-            try:
+        # Register as waiting *before* looking for a cycle: of two threads
+        # closing one at the same moment, the later then sees it (checking
+        # first let both miss it and wait on each other forever).
+        _WAITING[me] = flight
+        try:
+            cycle = _waits_on_me(flight[0], me)
+            if not cycle:
+                lock = _allocate_lock()
                 lock.acquire()
-            finally:
-                del _WAITING[me]
+                flight.append(lock)
+                if flight[1] is PENDING:
+                    lock.acquire()
+        finally:
+            del _WAITING[me]
+        if cycle:
+            return direct()
         outcome = flight[1]
         if type(outcome) is Failure:
             raise outcome.exc

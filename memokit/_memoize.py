@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import keyword
 import threading
 import weakref
 from collections.abc import Callable, Hashable
@@ -59,6 +60,9 @@ class Memoized(Protocol[P, R_co]):
     through an instance binds ``self`` (each instance has its own cache) and
     ``@classmethod`` over ``@memoize`` binds ``cls``.
     """
+
+    __name__: str
+    __qualname__: str
 
     @property
     def __wrapped__(self) -> Callable[P, R_co]: ...
@@ -256,7 +260,7 @@ def _hot_path(shape: CallShape, kind: str, *, user_key: bool, is_async: bool = F
         # Publish, retire, then wake: the order memokit._flight relies on.
         f"{p}flight[1] = {p}value",
         f"{p}retire({k}, None)",
-        f"if len({p}flight) > 2:",
+        f"if {p}len({p}flight) > 2:",  # not len(): a parameter or the function may be named len
         f"    {p}wake({p}flight)",
         f"return {p}value",
     ]
@@ -288,7 +292,8 @@ class _Recipe:
             self.check = functools.partial(check_hashable, self.qualname, shape.labels)
         self.shape = shape
         name = getattr(fn, "__name__", "")
-        self.name = name if name.isidentifier() and not name.startswith(PREFIX) else "memoized"
+        usable = name.isidentifier() and not keyword.iskeyword(name) and not name.startswith(PREFIX)
+        self.name = name if usable else "memoized"
         self.factories: dict[str, Any] = {}
 
     @staticmethod
@@ -420,6 +425,7 @@ def _instantiate(
             f"{p}contended": contended,
             f"{p}fail": fail,
             f"{p}wake": table.wake,
+            f"{p}len": len,
             f"{p}pack": _pack,
             f"{p}amiss": amiss,
         }

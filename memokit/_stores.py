@@ -110,7 +110,11 @@ class DictStore(Generic[V]):
 
     def delete(self, key: Hashable) -> bool:
         """Forget ``key``; return whether it was present."""
-        return self._data.pop(key, MISSING) is not MISSING
+        try:  # not dict.pop(key, default): on an empty dict it accepts unhashable keys
+            del self._data[key]
+        except KeyError:
+            return False
+        return True
 
     def clear(self) -> None:
         """Forget every entry."""
