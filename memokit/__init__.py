@@ -5,6 +5,9 @@ exponential recursion into linear work, and backpropagation is that idea
 applied to the chain rule.
 """
 
+from memokit._dag import DagEvaluator, DagStats
+from memokit._dp import DPFunction, dp
+from memokit._errors import CycleError
 from memokit._info import CacheInfo, CacheStats
 from memokit._memoize import Memoized, memoize
 from memokit._stores import MISSING, DictStore, LRUStore, Missing, Store
@@ -13,10 +16,15 @@ __all__ = [
     "MISSING",
     "CacheInfo",
     "CacheStats",
+    "CycleError",
+    "DPFunction",
+    "DagEvaluator",
+    "DagStats",
     "DictStore",
     "LRUStore",
     "Memoized",
     "Missing",
     "Store",
+    "dp",
     "memoize",
 ]
