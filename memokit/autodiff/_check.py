@@ -31,9 +31,7 @@ def forward(node: Value, leaves: Mapping[Value, float] | None = None) -> float:
             return overrides.get(id(n), n.data)
         return n.op(*input_values, *n.params)[0]
 
-    evaluator: DagEvaluator[Value, float] = DagEvaluator(
-        inputs=lambda n: n.inputs, compute=value
-    )
+    evaluator: DagEvaluator[Value, float] = DagEvaluator(inputs=lambda n: n.inputs, compute=value)
     return evaluator.evaluate(node)
 
 

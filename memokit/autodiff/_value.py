@@ -38,11 +38,19 @@ def mul(a: float, b: float) -> tuple[float, tuple[float, ...]]:
 
 
 def div(a: float, b: float) -> tuple[float, tuple[float, ...]]:
-    return a / b, (1.0 / b, -a / (b * b))
+    q = a / b  # -q / b, not -a / (b * b): b * b underflows to 0 for tiny b
+    return q, (1.0 / b, -q / b)
 
 
 def power(a: float, exponent: float) -> tuple[float, tuple[float, ...]]:
-    return a**exponent, (exponent * a ** (exponent - 1),)
+    value = a**exponent
+    if isinstance(value, complex):  # Python's float ** gives a complex number here
+        raise ValueError(
+            f"** needs a base >= 0 for the non-integer exponent {exponent!r}, got {a!r}"
+        )
+    if exponent == 0.0:  # d(a ** 0)/da = 0, also at a = 0 (where a ** -1 would raise)
+        return value, (0.0,)
+    return value, (exponent * a ** (exponent - 1),)
 
 
 def neg(a: float) -> tuple[float, tuple[float, ...]]:
