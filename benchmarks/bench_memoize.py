@@ -622,6 +622,64 @@ class Config:
     quick: bool
 
 
+# ---------------------------------------------------------------- async hits (issue 7)
+
+
+def measure_async(config: Config) -> dict[str, Any] | None:
+    """Median ns per awaited hit: memokit on an async def against async_lru.alru_cache.
+
+    Both run in one event loop; samples alternate between the two so noise
+    falls on both. Returns None when async-lru is not installed.
+    """
+    alru, _ = _optional("async_lru")
+    if alru is None:
+        return None
+    import asyncio
+
+    async def work(n: int) -> int:
+        return n
+
+    contenders: dict[str, Any] = {
+        "memokit memoize (async def)": memoize(work),
+        "async_lru.alru_cache(maxsize=None)": alru.alru_cache(maxsize=None)(work),
+    }
+    loops = 2_000 if config.quick else 50_000
+
+    async def sample(fn: Any) -> float:
+        start = time.perf_counter_ns()
+        for _ in range(loops):
+            await fn(5)
+        return (time.perf_counter_ns() - start) / loops
+
+    async def run() -> dict[str, list[float]]:
+        samples: dict[str, list[float]] = {name: [] for name in contenders}
+        for fn in contenders.values():
+            await fn(5)  # warm: the key is stored
+        for _ in range(config.repeats):
+            for name, fn in contenders.items():
+                samples[name].append(await sample(fn))
+        return samples
+
+    samples = asyncio.run(run())
+    medians = {name: statistics.median(v) for name, v in samples.items()}
+    mine, peer = medians.values()
+    return {"samples": samples, "medians": medians, "ratio": mine / peer, "loops": loops}
+
+
+def print_async(result: dict[str, Any] | None) -> None:
+    """Print the async section and its target (issue 7: at least as fast as async-lru)."""
+    print()
+    if result is None:
+        print("Async hits: async-lru not installed (pip install async-lru); not measured.")
+        return
+    print("Async hits (await f(5) on a stored key; one event loop; median ns per call):")
+    for name, median in result["medians"].items():
+        print(f"  {name:<38}{median:8.1f} ns")
+    ratio = result["ratio"]
+    verdict = "PASS" if ratio <= 1.0 else "FAIL"
+    print(f"  {verdict}  memokit async hit {ratio:.2f}x async_lru's (target <= 1.00x)")
+
+
 def parse_args(argv: list[str] | None) -> tuple[Config, Path | None]:
     parser = argparse.ArgumentParser(
         description="Time memokit.memoize hits and misses against lru_cache, cachetools "
@@ -796,6 +854,8 @@ def main(argv: list[str] | None = None) -> int:
     for v in checks:
         if v.informational:
             print("  " + describe_verdict(v, SHORT))
+    async_result = measure_async(config)
+    print_async(async_result)
     judged = [v for v in checks if not v.informational and v.status != "SKIP"]
     passed = sum(v.status == "PASS" for v in judged)
     skipped = sum(v.status == "SKIP" for v in checks if not v.informational)
@@ -821,6 +881,9 @@ def main(argv: list[str] | None = None) -> int:
             now,
             elapsed,
         )
+        document = json.loads(json_path.read_text())
+        document["async"] = async_result
+        json_path.write_text(json.dumps(document, indent=1))
         print(f"JSON written to {json_path}")
     return 0
 

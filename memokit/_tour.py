@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
-from memokit.lessons import fib_text
+from memokit.lessons import fib_text, mlp_text
 
 __all__ = ["STEPS", "WIDTH", "Step", "run_tour"]
 
@@ -35,6 +35,11 @@ STEPS: tuple[Step, ...] = (
     Step("Naive Fibonacci against @memoize", fib_text.calls_and_times),
     Step("fib(2000): the notes' memo meets Python's recursion limit", fib_text.recursion_limit),
     Step("memokit.dp: recursion on its own stack", fib_text.dp_engine),
+    Step("The lecture's MLP, built from Values", mlp_text.network),
+    Step("∂L/∂w¹₁₁ = path-1 + path-2", mlp_text.two_paths),
+    Step("The shared adjoint ∂L/∂O₁₁, computed once", mlp_text.shared_adjoint),
+    Step("Naive against memoized backprop as the network deepens", mlp_text.scaling),
+    Step("Training the lecture's MLP on XOR", mlp_text.training),
 )
 
 
