@@ -6,7 +6,7 @@ table keyed by ``(i, j)`` and the strings are not part of the key. Edit
 distance asks for ``d(i - 1, j)`` first, so its recursion is ``len(a) +
 len(b)`` frames deep.
 
-Run it:  python examples/dp_edit_distance.py          (2,000 x 2,000 and 20,000 x 5)
+Run it:  python examples/dp_edit_distance.py          (1,000 x 1,000 and 20,000 x 5)
          python examples/dp_edit_distance.py --quick  (300 x 300 and 20,000 x 5)
 """
 
@@ -82,8 +82,8 @@ def random_dna(n: int, rng: random.Random) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Edit distance and LCS with @dp.")
-    parser.add_argument("--quick", action="store_true", help="300 x 300 instead of 2,000 x 2,000")
-    size = 300 if parser.parse_args(argv).quick else 2_000
+    parser.add_argument("--quick", action="store_true", help="300 x 300 instead of 1,000 x 1,000")
+    size = 300 if parser.parse_args(argv).quick else 1_000
     rng = random.Random(3)
 
     a, b = random_dna(size, rng), random_dna(size, rng)

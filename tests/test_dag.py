@@ -268,6 +268,7 @@ def test_compute_errors_propagate_and_cache_nothing_partial() -> None:
 
 def test_inputs_errors_propagate() -> None:
     """An error from inputs() reaches the caller with its own type."""
+
     def broken_inputs(n: int) -> list[int]:
         raise ZeroDivisionError(n)
 

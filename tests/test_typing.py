@@ -13,12 +13,14 @@ TYPING_DIR = ROOT / "tests" / "typing"
 
 
 def test_typing_files_pass_mypy_strict() -> None:
-    """memoize_pass.py type-checks and every wrong call in memoize_fail.py is rejected."""
+    """Every *_pass.py file type-checks and every wrong call in every *_fail.py is rejected."""
     pytest.importorskip("mypy")
     # pyproject excludes tests/typing/ from the default run, and mypy applies
     # that exclude when it walks a directory: name the files explicitly.
-    files = sorted(str(p.relative_to(ROOT)) for p in TYPING_DIR.glob("memoize_*.py"))
-    assert len(files) >= 2, files
+    files = sorted(str(p.relative_to(ROOT)) for p in TYPING_DIR.glob("*.py"))
+    names = {Path(f).name for f in files}
+    for area in ("memoize", "async", "dp", "autodiff"):
+        assert {f"{area}_pass.py", f"{area}_fail.py"} <= names, names
     result = subprocess.run(
         [
             sys.executable,
