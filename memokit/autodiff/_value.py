@@ -50,7 +50,12 @@ def power(a: float, exponent: float) -> tuple[float, tuple[float, ...]]:
         )
     if exponent == 0.0:  # d(a ** 0)/da = 0, also at a = 0 (where a ** -1 would raise)
         return value, (0.0,)
-    return value, (exponent * a ** (exponent - 1),)
+    try:
+        slope = exponent * a ** (exponent - 1)
+    except (OverflowError, ZeroDivisionError):  # the value is finite, its slope is not
+        negative = a < 0 and (exponent - 1) % 2 == 1
+        slope = math.copysign(math.inf, -exponent if negative else exponent)
+    return value, (slope,)
 
 
 def neg(a: float) -> tuple[float, tuple[float, ...]]:
