@@ -16,9 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Hashable, Iterable
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from memokit._dp import make_store
 from memokit._engine import Request, Source, run, short_repr
-from memokit._stores import MISSING, DictStore, Store
+from memokit._stores import MISSING, DictStore, Store, make_store
 
 __all__ = ["DagEvaluator", "DagStats"]
 

@@ -39,7 +39,7 @@ from memokit._codegen import compile_function
 from memokit._engine import Request, Source, run, short_repr
 from memokit._info import CacheInfo, CacheStats
 from memokit._keys import PREFIX, call_shape, check_hashable, check_hashable_flat, make_key
-from memokit._stores import MISSING, DictStore, LRUStore, Store
+from memokit._stores import MISSING, DictStore, Store, make_store
 
 __all__ = ["DPFunction", "dp"]
 
@@ -142,22 +142,6 @@ def _body_copy(fn: types.FunctionType) -> types.FunctionType:
     body.__module__ = _BodyModule(fn.__module__)
     _body_codes[id(fn.__code__)] = fn.__code__
     return body
-
-
-def make_store(maxsize: int | None, store: Store[Any] | None) -> Store[Any]:
-    """Return ``store``, or a new store for ``maxsize`` (dict if ``None``, else LRU)."""
-    if store is not None:
-        if maxsize is not None:
-            raise TypeError("pass either maxsize= or store=, not both (a store sets its own bound)")
-        if not isinstance(store, Store):
-            raise TypeError(
-                f"store= must follow the memokit Store protocol "
-                f"(get/set/delete/clear/__len__/maxsize/evictions), got {type(store).__name__}"
-            )
-        return store
-    if maxsize is None:
-        return DictStore()
-    return LRUStore(maxsize)
 
 
 def _wrap(

@@ -77,13 +77,6 @@ class FlightTable:
         #: key -> flight; an owner claims a key with ``flights.setdefault``.
         self.flights: dict[Hashable, list[Any]] = {}
 
-    def begin(self, key: Hashable) -> list[Any] | None:
-        """Claim ``key``: return a new flight if we own it, ``None`` if another does."""
-        flight = [_get_ident(), PENDING]
-        if self.flights.setdefault(key, flight) is flight:
-            return flight
-        return None
-
     def end(self, key: Hashable, flight: list[Any], outcome: Any) -> None:
         """Publish the owner's outcome, retire the flight and wake its waiters."""
         flight[1] = outcome

@@ -39,7 +39,7 @@ from memokit._codegen import compile_function, compile_source
 from memokit._flight import PENDING, RETRY, AsyncFlightTable, Failure, FlightTable
 from memokit._info import CacheInfo, CacheStats
 from memokit._keys import PREFIX, CallShape, call_shape, check_hashable, check_hashable_flat
-from memokit._stores import MISSING, DictStore, LRUStore, Store
+from memokit._stores import MISSING, DictStore, LRUStore, Store, make_store
 
 __all__ = ["Memoized", "memoize"]
 
@@ -134,21 +134,20 @@ def _check_options(maxsize: object, typed: object, key: object, store: object) -
 
 
 def _new_store(maxsize: int | None, store: StoreArg | None, *, per_instance: bool) -> Store[Any]:
-    if store is None:
-        return DictStore() if maxsize is None else LRUStore(maxsize)
-    if isinstance(store, type) or not isinstance(store, Store):
-        made = store()
+    """A store for one cache: as :func:`make_store`, plus store factories for methods."""
+    if store is not None and (isinstance(store, type) or not isinstance(store, Store)):
+        made = store()  # a factory: one store per call
         if not isinstance(made, Store):
             raise TypeError(
                 f"memoize(store=...) factory returned {type(made).__name__}, not a Store"
             )
         return made
-    if per_instance:
+    if store is not None and per_instance:
         raise TypeError(
             "memoize(store=...) on a method needs a function that makes a store, "
             "because each instance gets its own cache: e.g. store=lambda: LRUStore(128)"
         )
-    return store
+    return make_store(maxsize, store)
 
 
 # ---------------------------------------------------------------- generated hot path

@@ -14,9 +14,9 @@ import enum
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
-from typing import Final, Generic, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Any, Final, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
-__all__ = ["MISSING", "DictStore", "LRUStore", "Missing", "Store"]
+__all__ = ["MISSING", "DictStore", "LRUStore", "Missing", "Store", "make_store"]
 
 V = TypeVar("V")
 
@@ -216,3 +216,21 @@ class LRUStore(Generic[V]):
 
     def __repr__(self) -> str:
         return f"LRUStore(maxsize={self._maxsize}, <{len(self._data)} entries>)"
+
+
+def make_store(maxsize: int | None, store: object = None) -> Store[Any]:
+    """Return ``store`` checked against the protocol, or a new one for ``maxsize``.
+
+    ``maxsize=None`` gives a :class:`DictStore`, an int an :class:`LRUStore`;
+    giving both is an error, since a store carries its own bound.
+    """
+    if store is None:
+        return DictStore() if maxsize is None else LRUStore(maxsize)
+    if maxsize is not None:
+        raise TypeError("pass either maxsize= or store=, not both (a store sets its own bound)")
+    if not isinstance(store, Store):
+        raise TypeError(
+            f"store= must follow the memokit Store protocol "
+            f"(get/set/delete/clear/__len__/maxsize/evictions), got {type(store).__name__}"
+        )
+    return store
