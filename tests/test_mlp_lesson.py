@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from memokit.autodiff import Value, backward, grad
+from memokit.autodiff import Value, backward, grad, gradcheck
 from memokit.lessons import mlp, mlp_text
 from memokit.lessons.mlp import Architecture, Skipped, Timed
 
@@ -191,10 +191,56 @@ def test_make_xor_is_seeded() -> None:
 
 @pytest.mark.parametrize(
     "step",
-    [mlp_text.network, mlp_text.two_paths, mlp_text.shared_adjoint, mlp_text.scaling],
+    [
+        mlp_text.network,
+        mlp_text.two_paths,
+        mlp_text.shared_adjoint,
+        mlp_text.finite_differences,
+        mlp_text.scaling,
+        mlp_text.memory,
+    ],
 )
 def test_tour_steps_yield_lines(step: object) -> None:
     """Each tour step of the lesson runs with quick=True and yields text lines."""
     assert callable(step)
     lines = list(step(True))
     assert lines and all(isinstance(line, str) for line in lines)
+
+
+def test_memory_tradeoff_bounds_memory_and_counts_the_price() -> None:
+    """A full memo recomputes nothing; LRU(k) keeps at most k; no memo is the naive count."""
+    runs = mlp.memory_tradeoff(4, (32, 8, 2))
+    assert [r.result.memo for r in runs] == ["dict", "lru(32)", "lru(8)", "lru(2)", "none"]
+    full, *bounded, none = (r.result for r in runs)
+    net = deep_network(4)
+    params = list(net.params.values())
+    assert full.recomputations == 0 and full.memo_size == full.computations
+    assert full.local_derivative_evaluations == param_edges(net.loss, params)
+    assert none.memo_size == 0
+    assert (
+        none.local_derivative_evaluations
+        == backward(net.loss, params, memo=False).local_derivative_evaluations
+    )
+    for k, result in zip((32, 8, 2), bounded, strict=True):
+        assert result.memo_size <= k
+        assert result.recomputations > 0
+        assert result.gradients == pytest.approx(full.gradients, rel=1e-12)
+
+
+def test_memory_tradeoff_rejects_bad_bounds() -> None:
+    """LRU bounds must be positive ints; True, 0 and 1.5 are refused with a clear message."""
+    for bad in ((True,), (0,), (1.5,)):
+        with pytest.raises(ValueError, match="positive ints"):
+            mlp.memory_tradeoff(2, bad)  # type: ignore[arg-type]
+
+
+def test_finite_difference_table_lists_every_parameter() -> None:
+    """The gradcheck step prints one row per parameter, with backprop's gradient in it."""
+    net = mlp.seed_network()
+    params = list(net.params.values())
+    lines = list(mlp_text.finite_differences_lines(net, gradcheck(net.loss, params)))
+    gradients = grad(net.loss, wrt=params)
+    for name, g in zip(net.params, gradients, strict=True):
+        (row,) = [line for line in lines if line.startswith(f"  {name} ")]
+        assert f"{g:.10f}" in row
+    assert lines[-1].startswith("All 15 gradients agree")

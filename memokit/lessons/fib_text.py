@@ -7,7 +7,7 @@ import textwrap
 from collections.abc import Iterator
 
 import memokit
-from memokit.lessons import fib
+from memokit.lessons import fib, progress
 from memokit.lessons.fib import PHI, DeepRun
 
 __all__ = ["calls_and_times", "dp_engine", "format_seconds", "recursion_limit"]
@@ -49,6 +49,7 @@ def calls_and_times(quick: bool) -> Iterator[str]:
     )
     rows = []
     for n in fib.QUICK_NS if quick else fib.FULL_NS:
+        progress.note(f"naive and memoized fib({n})")
         (row,) = fib.compare([n])
         rows.append(row)
         yield (
@@ -126,6 +127,7 @@ def dp_engine(quick: bool) -> Iterator[str]:
     same = "the notes' number" if str(exact.value) == fib.NOTES_FIB_2000 else "NOT the notes'"
     yield f"  fib(2000):  {_outcome(exact)}, {same}"
     n = 10**5 if quick else 10**6
+    progress.note(f"fib({n:,}) on memokit.dp's own stack")
     deep = fib.run_dp(n, fib.PRIME)
     check = (
         "as a bottom-up loop gives"

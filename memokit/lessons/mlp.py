@@ -39,6 +39,7 @@ from typing import Literal
 
 from memokit._dag import DagEvaluator
 from memokit.autodiff import Backward, GradcheckReport, Value, backward, grad, gradcheck
+from memokit.lessons import progress
 
 __all__ = [
     "SEED",
@@ -65,6 +66,7 @@ __all__ = [
     "init_weights",
     "make_parameters",
     "make_xor",
+    "memory_tradeoff",
     "neuron_name",
     "parameter_names",
     "path_factor",
@@ -601,6 +603,7 @@ def scaling(
     stopped: set[str] = set()
     x, y = SEED_EXAMPLE
     for depth in layers:
+        progress.note(f"backward passes on {depth} hidden layers")
         arch = Architecture(hidden=(width,) * depth, activation=activation)
         net = build_network(arch, init_weights(arch), x, y)
         wrt = list(net.params.values())
@@ -623,6 +626,28 @@ def scaling(
             del past[:-2]
         nodes, edges = _graph_size(net.loss)
         yield ScalingRow(depth, width, nodes, edges, backprop_edges(net.loss, wrt), runs)
+
+
+def memory_tradeoff(layers: int, sizes: Sequence[int], width: int = 2) -> list[Timed]:
+    """One network's ∂L/∂(every parameter) with a full memo, each LRU bound in ``sizes``, no memo.
+
+    The runs come back in that order (a full memo first, none last): memory
+    kept (``result.memo_size``) against work paid (``result.recomputations``,
+    ``result.local_derivative_evaluations``) as the bound shrinks.
+    """
+    if any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in sizes):
+        raise ValueError(f"sizes must be positive ints (LRU bounds), got {list(sizes)!r}")
+    arch = Architecture(hidden=(width,) * layers)
+    x, y = SEED_EXAMPLE
+    net = build_network(arch, init_weights(arch), x, y)
+    wrt = list(net.params.values())
+    backward(net.loss, wrt)  # warm up: the first call pays one-time costs
+    memos: list[bool | int] = [True, *sizes, False]
+    runs = []
+    for memo in memos:
+        progress.note(f"backward pass with memo={memo}")
+        runs.append(_timed(net.loss, wrt, memo))
+    return runs
 
 
 # ------------------------------------------------------------------------ training

@@ -7,10 +7,12 @@ the tour steps (``network``, ``two_paths``, ``shared_adjoint``, ``scaling``,
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterable, Iterator, Sequence
 
-from memokit.lessons import mlp
+from memokit.autodiff import GradcheckReport, gradcheck
+from memokit.lessons import mlp, progress
 from memokit.lessons.fib_text import format_seconds
 from memokit.lessons.mlp import (
     Network,
@@ -28,8 +30,14 @@ __all__ = [
     "FULL_LAYERS",
     "FULL_STEPS",
     "LRU_SIZES",
+    "LRU_SWEEP",
     "QUICK_LAYERS",
     "QUICK_STEPS",
+    "TRADEOFF_LAYERS",
+    "finite_differences",
+    "finite_differences_lines",
+    "memory",
+    "memory_lines",
     "network",
     "network_lines",
     "scaling",
@@ -47,6 +55,10 @@ QUICK_LAYERS = range(1, 7)
 FULL_LAYERS = range(1, 13)
 #: The LRU memo sizes the cost table tries.
 LRU_SIZES = (4, 16)
+#: The LRU bounds the memory step tries, largest first.
+LRU_SWEEP = (128, 64, 32, 16, 8, 4, 2)
+#: Hidden layers of the network the memory step measures (quick, full).
+TRADEOFF_LAYERS = (8, 10)
 #: Gradient-descent steps of the training run.
 QUICK_STEPS = 100
 FULL_STEPS = 300
@@ -244,6 +256,45 @@ def shared_adjoint(quick: bool) -> Iterator[str]:
     yield from shared_adjoint_lines(mlp.shared_adjoint(mlp.seed_network()))
 
 
+# ------------------------------------------------------- finite differences
+
+
+def finite_differences_lines(net: Network, report: GradcheckReport) -> Iterator[str]:
+    """Every parameter's gradient from backprop next to central finite differences."""
+    yield (
+        f"A check that uses no chain rule at all: gradcheck nudges each of the"
+        f" {len(report.entries)} parameters by ±ε (ε = {report.eps:g}), runs the forward pass"
+        f" again and takes (L(p + ε) - L(p - ε)) / 2ε. Next to it, backprop's gradient from"
+        f" the memoized backward pass:"
+    )
+    yield ""
+    width = max(len(e.node.label) for e in report.entries)
+    yield (
+        f"  {'param':<{width}}  {'backprop ∂L/∂p':>16}  {'finite differences':>18}"
+        f"  {'abs error':>9}  {'rel error':>9}"
+    )
+    for e in report.entries:
+        yield (
+            f"  {e.node.label:<{width}}  {e.analytic:>16.10f}  {e.numeric:>18.10f}"
+            f"  {e.abs_error:>9.1e}  {e.rel_error:>9.1e}"
+        )
+    yield ""
+    worst = max(report.entries, key=lambda e: e.rel_error)
+    yield (
+        f"{'All' if report.ok else 'NOT all'} {len(report.entries)} gradients agree within"
+        f" {report.atol:g} + {report.rtol:g}·|finite difference|; the largest relative error is"
+        f" {worst.rel_error:.1e} ({worst.node.label}). Central differences carry errors of"
+        f" their own, of order ε² from truncation and 1e-16/ε from rounding, so agreement this"
+        f" close is all they can show."
+    )
+
+
+def finite_differences(quick: bool) -> Iterator[str]:
+    """Tour step: every gradient of the seed network checked against finite differences."""
+    net = mlp.seed_network()
+    yield from finite_differences_lines(net, gradcheck(net.loss, list(net.params.values())))
+
+
 # ------------------------------------------------------------- cost with depth
 
 
@@ -369,6 +420,84 @@ def scaling(quick: bool) -> Iterator[str]:
     yield from scaling_lines(mlp.scaling(layers, width=2, lru_sizes=LRU_SIZES), LRU_SIZES)
 
 
+# ------------------------------------------------------ memory against work
+
+
+def memory_lines(runs: Sequence[Timed], layers: int) -> Iterator[str]:
+    """The LRU trade-off table: adjoints kept against adjoints recomputed, per bound."""
+    full = runs[0].result
+    yield (
+        f"One network, {layers} hidden layers of 2 ({full.graph_size} nodes), and one backward"
+        f" pass for every parameter per row, with the memo bounded to k adjoints. An LRU memo"
+        f" keeps the k most recently used adjoints and recomputes a dropped one when it is"
+        f" needed again, as gradient checkpointing does: memory bounded by k, paid for in"
+        f" recomputation."
+    )
+    yield ""
+    yield (
+        f"  {'memo':>12} {'kept':>6} {'computed':>9} {'recomputed':>11} {'evaluations':>12}"
+        f" {'/ memo=True':>12} {'time':>9}"
+    )
+    base = full.local_derivative_evaluations
+    worst_gap = 0.0
+    for run in runs:
+        r = run.result
+        label = (
+            "memo=True"
+            if r.memo == "dict"
+            else "memo=False"
+            if r.memo == "none"
+            else (f"memo={r.memo[4:-1]}")
+        )
+        yield (
+            f"  {label:>12} {r.memo_size:>6,} {r.computations:>9,} {r.recomputations:>11,}"
+            f" {r.local_derivative_evaluations:>12,} {r.local_derivative_evaluations / base:>12.1f}"
+            f" {format_seconds(run.seconds):>9}"
+        )
+        for mine, reference in zip(r.gradients, full.gradients, strict=True):
+            scale = max(abs(mine), abs(reference))
+            if scale:
+                worst_gap = max(worst_gap, abs(mine - reference) / scale)
+    yield ""
+    bounded = [run.result for run in runs[1:-1]]
+    cheap = [r for r in bounded if r.local_derivative_evaluations <= 5 * base]
+    lines = []
+    if cheap:
+        best = min(cheap, key=lambda r: r.memo_size)
+        lines.append(
+            f"With k = {best.memo[4:-1]} the memo keeps {best.memo_size} of {full.memo_size}"
+            f" adjoints ({100 * best.memo_size / full.memo_size:.0f}%) and pays"
+            f" {best.local_derivative_evaluations / base:.1f} times the evaluations of a full"
+            f" memo."
+        )
+    jumps = [
+        (b.local_derivative_evaluations / a.local_derivative_evaluations, a, b)
+        for a, b in itertools.pairwise(bounded)
+    ]
+    if jumps:
+        ratio, a, b = max(jumps, key=lambda j: j[0])
+        lines.append(
+            f"The steepest step is from k = {a.memo[4:-1]} to k = {b.memo[4:-1]}: the work grows"
+            f" {ratio:.0f}-fold. With too few slots an adjoint is dropped before its next use,"
+            f" and recomputing it needs adjoints above it that were dropped too, so the cost"
+            f" runs up toward the naive sum over paths."
+        )
+    if worst_gap == 0:
+        lines.append("Every row computes exactly the same gradients; only the cost differs.")
+    else:
+        lines.append(
+            f"The gradients of every row agree with memo=True's to a relative {worst_gap:.1e};"
+            f" only the cost differs."
+        )
+    yield " ".join(lines)
+
+
+def memory(quick: bool) -> Iterator[str]:
+    """Tour step: memory kept against recomputation paid, as the LRU bound shrinks."""
+    layers = TRADEOFF_LAYERS[0] if quick else TRADEOFF_LAYERS[1]
+    yield from memory_lines(mlp.memory_tradeoff(layers, LRU_SWEEP), layers)
+
+
 # -------------------------------------------------------------------- training
 
 
@@ -393,6 +522,7 @@ def training_lines(
     last: mlp.TrainStep | None = None
     start = time.perf_counter()
     for item in mlp.train_steps(arch, data, steps, learning_rate):
+        progress.note(f"training: step {item.step} of {steps}")
         first = item.loss if first is None else first
         if item.step % every == 0 or item.step == steps:
             yield f"  {item.step:>6}  {item.loss:>10.6f}"
