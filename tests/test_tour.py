@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import io
+import re
+import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import memokit
+from memokit import __main__ as cli
 from memokit import _tour
 from memokit.__main__ import main
-from memokit.lessons import fib
+from memokit.lessons import fib, progress
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,15 +31,50 @@ def bottom_up_fib(n: int) -> int:
     return a
 
 
-def test_quick_tour_prints_every_heading(capsys: pytest.CaptureFixture[str]) -> None:
-    """``tour --quick`` exits 0 and prints each step's numbered heading."""
-    assert main(["tour", "--quick"]) == 0
-    out = capsys.readouterr().out
-    total = len(_tour.STEPS)
+@pytest.fixture(scope="module")
+def quick_tour(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """The quick tour run once, in process, with its pictures in a fresh folder."""
+    folder = tmp_path_factory.mktemp("tour") / "pictures"
+    out = io.StringIO()
+    _tour.run_tour(quick=True, out=out, pictures=folder)
+    return out.getvalue(), folder
+
+
+def test_quick_tour_prints_every_heading(quick_tour: tuple[str, Path]) -> None:
+    """The quick tour prints each step's numbered heading, the pictures step last."""
+    out, _ = quick_tour
+    total = len(_tour.STEPS) + 1
     for number, step in enumerate(_tour.STEPS, 1):
         assert f"== {number}/{total}  {step.heading} ==" in out
+    assert f"== {total}/{total}  {_tour.PICTURES_HEADING} ==" in out
     assert "Naive Fibonacci against @memoize" in out
     assert "quick run" in out
+
+
+def test_quick_tour_prints_the_path_of_every_picture(quick_tour: tuple[str, Path]) -> None:
+    """Every file in the pictures folder is printed, with index.html, and exists."""
+    out, folder = quick_tour
+    written = sorted(folder.iterdir())
+    names = {f.name for f in written}
+    assert {"calls_vs_n.png", "mlp_dag.png", "evaluations_vs_depth.png", "index.html"} <= names
+    for file in written:
+        assert f"    {file}\n" in out, f"{file} is not printed"
+    tail = out.split(f"{_tour.PICTURES_HEADING} ==", 1)[1]
+    assert f"Open {(folder / 'index.html').resolve().as_uri()}" in tail
+
+
+def test_tour_output_has_no_progress_lines(quick_tour: tuple[str, Path]) -> None:
+    """Without a progress stream nothing but lines reach the output: no carriage returns."""
+    out, _ = quick_tour
+    assert "\r" not in out and "… step" not in out
+
+
+def test_quick_tour_checks_gradients_and_the_lru_trade_off(quick_tour: tuple[str, Path]) -> None:
+    """The finite-difference and LRU steps print their verdicts from the measurements."""
+    out, _ = quick_tour
+    assert "All 15 gradients agree within" in out
+    assert "Every row computes exactly the same gradients" in out or "agree with memo" in out
+    assert "memo=False" in out and "memo=16" in out
 
 
 def test_no_subcommand_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
@@ -50,18 +91,110 @@ def test_unknown_subcommand_is_an_error(capsys: pytest.CaptureFixture[str]) -> N
     assert "invalid choice" in capsys.readouterr().err
 
 
-def test_python_dash_m_runs_the_quick_tour() -> None:
-    """``python -m memokit tour --quick`` works as a command, in a fresh interpreter."""
+def test_python_dash_m_runs_the_quick_tour_into_out(tmp_path: Path) -> None:
+    """``python -m memokit tour --quick --out DIR`` works in a fresh interpreter, writes to DIR."""
     done = subprocess.run(
-        [sys.executable, "-m", "memokit", "tour", "--quick"],
-        cwd=ROOT,
+        [sys.executable, "-m", "memokit", "tour", "--quick", "--out", "here"],
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert f"== 1/{len(_tour.STEPS)}  {_tour.STEPS[0].heading} ==" in done.stdout
+    assert done.stderr == ""  # not a terminal: no progress lines
+    assert f"== 1/{len(_tour.STEPS) + 1}  {_tour.STEPS[0].heading} ==" in done.stdout
+    assert "    here/index.html\n" in done.stdout
+    assert (tmp_path / "here" / "index.html").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here"]
+
+
+def test_out_defaults_to_memokit_tour_and_progress_to_a_terminal_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The command line passes --out (default ./memokit-tour) and progress only to a TTY."""
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(cli, "run_tour", lambda **kwargs: calls.append(kwargs))
+    assert main(["tour"]) == 0
+    assert main(["tour", "--quick", "--out", "elsewhere"]) == 0
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["tour"]) == 0
+    assert [(c["quick"], c["pictures"]) for c in calls] == [
+        (False, "memokit-tour"),
+        (True, "elsewhere"),
+        (False, "memokit-tour"),
+    ]
+    assert [c["progress_to"] for c in calls] == [None, None, terminal]
+
+
+def slow_step(quick: bool) -> Iterator[str]:
+    """A step that notes its progress and takes a while between two lines."""
+    yield "first line"
+    progress.note("halfway there")
+    time.sleep(0.6)
+    yield "second line"
+
+
+def fast_step(quick: bool) -> Iterator[str]:
+    """A step that finishes at once."""
+    progress.note("never shown")
+    yield "done"
+
+
+def test_progress_shows_on_a_slow_step_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A step slower than PROGRESS_AFTER shows its note on the progress stream; a fast one not."""
+    monkeypatch.setattr(_tour, "PROGRESS_AFTER", 0.2)
+    steps = (_tour.Step("Fast", fast_step), _tour.Step("Slow", slow_step))
+    monkeypatch.setattr(_tour, "STEPS", steps)
+    out, status = io.StringIO(), io.StringIO()
+    _tour.run_tour(out=out, progress_to=status)
+    shown = status.getvalue()
+    assert re.search(r"… step 2/2: halfway there \(\d+ s\)", shown)
+    assert "never shown" not in shown and "Fast" not in shown
+    assert shown.endswith("\r")  # erased at the end
+    assert "first line\nsecond line\n" in out.getvalue() and "\r" not in out.getvalue()
+
+
+def test_progress_notes_reach_only_a_listener() -> None:
+    """progress.note is silent outside listening() and heard inside it."""
+    heard: list[str] = []
+    progress.note("lost")
+    with progress.listening(heard.append):
+        progress.note("kept")
+    progress.note("lost too")
+    assert heard == ["kept"]
+
+
+def test_tour_without_matplotlib_says_once_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With matplotlib unimportable the text still runs and one line names the plot extra."""
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # and no Graphviz either
+    monkeypatch.setattr(_tour, "STEPS", _tour.STEPS[:1])
+    out = io.StringIO()
+    _tour.run_tour(quick=True, out=out, pictures=tmp_path)
+    text = out.getvalue()
+    assert "Naive Fibonacci against @memoize" in text and "naive calls" in text
+    assert text.count("pip install 'memokit[plot]'") == 1
+    assert f"    {tmp_path / 'mlp_dag.dot'}\n" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html", "mlp_dag.dot"]
+
+
+def test_pictures_command_writes_only_pictures_with_no_index(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``memokit pictures --no-index --out DIR`` prints each file it wrote, and no index.html."""
+    assert main(["pictures", "--quick", "--no-index", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out.split()
+    assert sorted(printed) == sorted(str(p) for p in tmp_path.iterdir())
+    assert not (tmp_path / "index.html").exists()
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 5, 10, 15, 20])
@@ -153,10 +286,9 @@ def test_bottom_up_fill_reaches_fib_2000() -> None:
     assert filled.value == bottom_up_fib(2000)
 
 
-def test_quick_tour_says_what_it_does_about_dp(capsys: pytest.CaptureFixture[str]) -> None:
+def test_quick_tour_says_what_it_does_about_dp(quick_tour: tuple[str, Path]) -> None:
     """The dp step demos memokit.dp when it exists and says it is coming when it does not."""
-    assert main(["tour", "--quick"]) == 0
-    out = capsys.readouterr().out
+    out, _ = quick_tour
     if hasattr(memokit, "dp"):
         assert "fib(100,000) mod 1,000,000,007" in out
         assert "as a bottom-up loop gives" in out
