@@ -161,7 +161,8 @@ def _wrap(
         raise TypeError(f"@dp needs a generator function defined with def; got {fn!r}")
     if user_key is not None and not callable(user_key):
         raise TypeError(f"key= must be a function of the call's arguments, got {user_key!r}")
-    store = make_store(maxsize, store_arg)
+    # A persistent store keeps each function's entries under its qualified name.
+    store = make_store(maxsize, store_arg, name=f"{fn.__module__}:{fn.__qualname__}")
     body = _body_copy(fn)
     qualname = fn.__qualname__
     shown = qualname.rpartition("<locals>.")[2]  # how messages name the function

@@ -39,7 +39,7 @@ from memokit._codegen import compile_function, compile_source
 from memokit._flight import PENDING, RETRY, AsyncFlightTable, Failure, FlightTable
 from memokit._info import CacheInfo, CacheStats
 from memokit._keys import PREFIX, CallShape, call_shape, check_hashable, check_hashable_flat
-from memokit._stores import MISSING, DictStore, LRUStore, Store, make_store
+from memokit._stores import MISSING, DictStore, LRUStore, Store, bind_store, make_store
 
 __all__ = ["Memoized", "memoize"]
 
@@ -133,21 +133,59 @@ def _check_options(maxsize: object, typed: object, key: object, store: object) -
             )
 
 
-def _new_store(maxsize: int | None, store: StoreArg | None, *, per_instance: bool) -> Store[Any]:
-    """A store for one cache: as :func:`make_store`, plus store factories for methods."""
+def _new_store(
+    maxsize: int | None,
+    store: StoreArg | None,
+    *,
+    per_instance: bool,
+    name: str,
+    receiver_keyed: bool = True,
+) -> Store[Any]:
+    """A store for one cache: as :func:`make_store`, plus store factories for methods.
+
+    ``name`` is the function's qualified name, given to a store that keeps
+    many functions apart (``bind``, as persistent stores do). Such a store
+    is shared by every instance of a class, while a method's key leaves the
+    instance out (``receiver_keyed=False``): that needs a ``key=``.
+    """
     if store is not None and (isinstance(store, type) or not isinstance(store, Store)):
         made = store()  # a factory: one store per call
         if not isinstance(made, Store):
             raise TypeError(
                 f"memoize(store=...) factory returned {type(made).__name__}, not a Store"
             )
-        return made
-    if store is not None and per_instance:
+    else:
+        if store is not None and per_instance and getattr(store, "bind", None) is None:
+            raise TypeError(
+                "memoize(store=...) on a method needs a function that makes a store, "
+                "because each instance gets its own cache: e.g. store=lambda: LRUStore(128)"
+            )
+        made = make_store(maxsize, store, name=name)
+    if not receiver_keyed and getattr(made, "bind", None) is not None:
         raise TypeError(
-            "memoize(store=...) on a method needs a function that makes a store, "
-            "because each instance gets its own cache: e.g. store=lambda: LRUStore(128)"
+            f"memoize(store={type(made).__name__}(...)) on the method {name}: a method's "
+            f"cache key leaves out self (or cls), and this store is shared beyond one "
+            f"instance, so instances would read each other's results. Pass key= a function "
+            f"of the same parameters, self included, that returns what identifies the "
+            f"instance with the arguments, e.g. key=lambda self, n: (self.id, n)"
         )
-    return make_store(maxsize, store)
+    return bind_store(made, name)  # a factory's store (make_store bound the others)
+
+
+def _store_name(fn: Callable[..., Any]) -> str:
+    """The name a persistent store files ``fn``'s entries under: ``module:qualname``.
+
+    A colon, not a dot, between the two: ``a.b:c`` and ``a:b.c`` are
+    different functions. A part that is missing reads ``<...>``, which such
+    stores reject as not naming one function for good.
+    """
+    module = getattr(fn, "__module__", None)
+    qualname = getattr(fn, "__qualname__", None)
+    if not isinstance(module, str):
+        module = "<unknown module>"
+    if not isinstance(qualname, str):
+        qualname = f"<{type(fn).__name__} object>"
+    return f"{module}:{qualname}"
 
 
 # ---------------------------------------------------------------- generated hot path
@@ -240,22 +278,44 @@ def _hot_path(shape: CallShape, kind: str, *, user_key: bool, is_async: bool = F
     if is_async:
         lines += [f"{p}misses += 1", f"return await {p}amiss({k}, {p}pack({shape.call}))"]
         return _indent(lines)
-    store = f"    {p}data[{k}] = {p}value" if kind == "dict" else f"    {p}set({k}, {p}value)"
     lines += [
         f"{p}misses += 1",
         f"{p}flight = [{p}ident(), {p}PENDING]",
         f"if {p}claim({k}, {p}flight) is not {p}flight:",
         f"    return {p}contended({k}, {p}pack({shape.call}))",
+    ]
+    if kind == "shared":
+        # The store looks the key up again itself, runs single-flight across
+        # processes (Store.get_or_compute) and stores the value.
+        lines += [
+            "if True:",
+            "    try:",
+            f"        {p}value = {p}shared({k}, {p}pack({shape.call}))",
+        ]
+    else:
         # Another thread may have stored the value between our lookup and the
         # claim: look once more before computing.
-        f"{p}value = {p}peek({k}, {p}MISSING)",
-        f"if {p}value is {p}MISSING:",
-        "    try:",
-        f"        {p}value = {p}call({shape.call})",
+        lines += [
+            f"{p}value = {p}peek({k}, {p}MISSING)",
+            f"if {p}value is {p}MISSING:",
+            "    try:",
+            f"        {p}value = {p}call({shape.call})",
+        ]
+        if kind == "generic":
+            # A store of unknown kind may fail to store (a full disk, a value
+            # it cannot serialize): that ends the flight like a failed call,
+            # or the threads waiting on it would wait for ever.
+            lines.append(f"        {p}set({k}, {p}value)")
+    lines += [
         f"    except BaseException as {p}exc:",
         f"        {p}fail({k}, {p}flight, {p}exc)",
         "        raise",
-        store,
+    ]
+    if kind == "dict":
+        lines.append(f"    {p}data[{k}] = {p}value")
+    elif kind == "lru":
+        lines.append(f"    {p}set({k}, {p}value)")
+    lines += [
         # Publish, retire, then wake: the order memokit._flight relies on.
         f"{p}flight[1] = {p}value",
         f"{p}retire({k}, None)",
@@ -338,6 +398,8 @@ def _store_kind(store: Store[Any]) -> str:
         return "dict"
     if type(store) is LRUStore:
         return "lru"
+    if callable(getattr(store, "get_or_compute", None)):
+        return "shared"
     return "generic"
 
 
@@ -355,7 +417,7 @@ def _instantiate(
     get: Callable[[Hashable, Any], Any]
     touch: Callable[[Hashable], None] | None = None
     data: dict[Hashable, Any] | None = None
-    if kind == "generic":
+    if kind in ("generic", "shared"):
         store_get = store.get
         get = lambda key, default: store_get(key)
     else:
@@ -364,6 +426,21 @@ def _instantiate(
         if kind == "lru":
             touch = store._data.move_to_end  # type: ignore[attr-defined]
     peek = get
+    shared = None
+    if kind == "shared":
+        get_or_compute = store.get_or_compute  # type: ignore[attr-defined]
+
+        def shared(key: Hashable, packed: tuple[tuple[Any, ...], dict[str, Any]]) -> Any:
+            args, kwargs = packed
+            return get_or_compute(key, lambda: call(*args, **kwargs))
+
+    def compute_and_store(key: Hashable, packed: tuple[tuple[Any, ...], dict[str, Any]]) -> Any:
+        if shared is not None:
+            return shared(key, packed)
+        args, kwargs = packed
+        value = call(*args, **kwargs)
+        store.set(key, value)
+        return value
 
     def contended(key: Hashable, packed: tuple[tuple[Any, ...], dict[str, Any]]) -> Any:
         # Another thread owns this key: wait for its outcome, or claim the key
@@ -380,11 +457,10 @@ def _instantiate(
             if flights.setdefault(key, flight) is flight:
                 break
         try:
-            value = call(*args, **kwargs)
+            value = compute_and_store(key, packed)
         except BaseException as exc:
             table.end(key, flight, Failure(exc))
             raise
-        store.set(key, value)
         table.end(key, flight, value)
         return value
 
@@ -427,6 +503,7 @@ def _instantiate(
             f"{p}len": len,
             f"{p}pack": _pack,
             f"{p}amiss": amiss,
+            f"{p}shared": shared,
         }
     )
     exec(recipe.factory(kind), namespace)
@@ -561,7 +638,13 @@ class _MemoizedMethod:
             ) from None
         # The wrapper takes the instance as its first argument (excluded from
         # the key) and never stores it.
-        store = _new_store(self._maxsize, self._store, per_instance=True)
+        store = _new_store(
+            self._maxsize,
+            self._store,
+            per_instance=True,
+            name=_store_name(self._fn),
+            receiver_keyed=self._key is not None,
+        )
         wrapper = _instantiate(self._recipe, self._fn, store, self._options)
         with self._lock:
             return bound.setdefault(bound_id, (ref, wrapper))
@@ -571,7 +654,9 @@ class _MemoizedMethod:
             with self._lock:
                 if self._plain is None:
                     recipe = _Recipe(self._fn, typed=self._typed, key=self._key, skip_first=False)
-                    store = _new_store(self._maxsize, self._store, per_instance=True)
+                    store = _new_store(
+                        self._maxsize, self._store, per_instance=True, name=_store_name(self._fn)
+                    )
                     self._plain = _instantiate(recipe, self._fn, store, self._options)
         return self._plain
 
@@ -648,7 +733,8 @@ def _decorate(
     if _is_method(fn):
         return _MemoizedMethod(fn, options, maxsize, typed, key, store)
     recipe = _Recipe(fn, typed=typed, key=key, skip_first=False)
-    return _instantiate(recipe, fn, _new_store(maxsize, store, per_instance=False), options)
+    store_ = _new_store(maxsize, store, per_instance=False, name=_store_name(fn))
+    return _instantiate(recipe, fn, store_, options)
 
 
 class _Decorator(Protocol):

@@ -6,6 +6,18 @@ store (on disk, across machines) plugs into all of them at once.
 
 Statistics are split by who can know them: the *engine* counts hits and misses
 (they describe calls), the *store* counts evictions (only it decides them).
+
+Two optional methods let a store shared beyond one process take part without
+any engine changing shape (``SQLiteStore`` and ``RedisStore`` have both):
+
+* ``bind(name) -> Store``: the store keeps entries of many functions apart.
+  An engine that knows its function's qualified name calls it once, when it
+  builds the cache (:func:`bind_store`), and uses the store it returns. Such
+  a store also has a ``name`` attribute, ``""`` until bound; an engine with
+  no name to give (``DagEvaluator``) accepts only a bound one.
+* ``get_or_compute(key, compute) -> value``: the store runs single-flight
+  across processes. ``@memoize``'s miss path calls it, after its own
+  single-flight between threads, instead of ``compute()`` then ``set``.
 """
 
 from __future__ import annotations
@@ -16,7 +28,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any, Final, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
-__all__ = ["MISSING", "DictStore", "LRUStore", "Missing", "Store", "make_store"]
+__all__ = ["MISSING", "DictStore", "LRUStore", "Missing", "Store", "bind_store", "make_store"]
 
 V = TypeVar("V")
 
@@ -218,11 +230,13 @@ class LRUStore(Generic[V]):
         return f"LRUStore(maxsize={self._maxsize}, <{len(self._data)} entries>)"
 
 
-def make_store(maxsize: int | None, store: object = None) -> Store[Any]:
+def make_store(maxsize: int | None, store: object = None, name: str | None = None) -> Store[Any]:
     """Return ``store`` checked against the protocol, or a new one for ``maxsize``.
 
     ``maxsize=None`` gives a :class:`DictStore`, an int an :class:`LRUStore`;
-    giving both is an error, since a store carries its own bound.
+    giving both is an error, since a store carries its own bound. With a
+    ``name`` (the cached function's qualified name), a store that keeps many
+    functions apart is bound to it (:func:`bind_store`).
     """
     if store is None:
         return DictStore() if maxsize is None else LRUStore(maxsize)
@@ -233,4 +247,31 @@ def make_store(maxsize: int | None, store: object = None) -> Store[Any]:
             f"store= must follow the memokit Store protocol "
             f"(get/set/delete/clear/__len__/maxsize/evictions), got {type(store).__name__}"
         )
+    if name is not None:
+        return bind_store(store, name)
+    if getattr(store, "bind", None) is not None and not getattr(store, "name", ""):
+        # An engine with no function name to give (DagEvaluator) would file
+        # its entries with those of every other user of this store object.
+        raise TypeError(
+            f"this {type(store).__name__} keeps the entries of many functions apart by name, "
+            f"and this cache has none to give it: pass store=store.bind('a-unique-name')"
+        )
     return store
+
+
+def bind_store(store: Store[V], name: str) -> Store[V]:
+    """Return ``store.bind(name)`` for a store that keeps functions apart by name, else ``store``.
+
+    >>> store: DictStore[int] = DictStore()
+    >>> bind_store(store, "module:function") is store  # in-memory stores serve one cache
+    True
+    """
+    bind = getattr(store, "bind", None)
+    if bind is None:
+        return store
+    bound = bind(name)
+    if not isinstance(bound, Store):
+        raise TypeError(
+            f"{type(store).__name__}.bind() returned {type(bound).__name__}, not a Store"
+        )
+    return bound

@@ -1,0 +1,399 @@
+"""Bytes for stores that outlive the process: stable keys, and values signed with HMAC.
+
+Two jobs, both about trusting what comes back from disk or from another
+machine:
+
+* **Keys** (:func:`encode_key`). An in-memory store keys entries by
+  ``hash()``, which changes from one process to the next (string hashing is
+  randomized) and says nothing about a ``frozenset``'s iteration order. A
+  persistent store needs bytes that are the same in every process and every
+  Python run, and two keys that are not equal must never give the same bytes
+  (that would be a wrong result, not just a miss). So keys are encoded by
+  *value*, with a type tag and a length before each part, for a closed set of
+  types whose equality we know: ``None``, ``bool``, ``int``, ``float``,
+  ``complex``, ``str``, ``bytes``, ``tuple``, ``frozenset``, enum members and
+  classes. Numbers that compare equal (``1``, ``1.0``, ``True``) encode
+  alike, as a dict would merge them. Anything else raises a ``TypeError``
+  that says to pass a ``key=`` function, rather than being keyed by
+  something unstable such as ``repr`` or ``id``.
+* **Values** (:class:`Codec`). Results are written with pickle or JSON. A
+  pickle runs code when loaded, so a pickled entry carries an HMAC-SHA256
+  tag over the entry's namespace, key and payload, made with a secret only
+  the writers know; an entry whose tag does not verify is never unpickled.
+  The tag covers the key too, so a valid entry copied under another key (or
+  another function's name) does not verify either.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import json
+import math
+import os
+import pickle
+import struct
+from collections.abc import Callable
+from typing import Any, Final, Literal
+
+from memokit._keys import _KWD_MARK
+
+__all__ = [
+    "SECRET_ENV",
+    "BadEntry",
+    "BadEntryWarning",
+    "Codec",
+    "check_name",
+    "check_seconds",
+    "encode_key",
+    "make_codec",
+    "namespace_context",
+    "storage_key",
+]
+
+#: The environment variable a store reads its HMAC secret from.
+SECRET_ENV: Final = "MEMOKIT_CACHE_KEY"
+_MIN_SECRET = 16
+# Encoded keys longer than this are stored as a SHA-256 digest (tag "#", which
+# no encoded key starts with), so large arguments make small index entries.
+_MAX_RAW_KEY = 64
+
+
+class BadEntryWarning(UserWarning):
+    """A stored entry failed its integrity check and was ignored (treated as a miss)."""
+
+
+# ---------------------------------------------------------------- keys
+
+
+def _length(n: int) -> bytes:
+    """``n`` as a LEB128 varint: a prefix that tells where a part ends."""
+    if n < 0x80:
+        return bytes((n,))
+    out = bytearray()
+    while True:
+        low = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(low | 0x80)
+        else:
+            out.append(low)
+            return bytes(out)
+
+
+def _int(n: int) -> bytes:
+    raw = n.to_bytes((n.bit_length() + 8) // 8, "big", signed=True)
+    return b"i" + _length(len(raw)) + raw
+
+
+def _float(x: float) -> bytes:
+    if math.isfinite(x) and x.is_integer():
+        return _int(int(x))  # 2.0 == 2, and -0.0 == 0
+    if math.isnan(x):
+        return b"n"  # one canonical NaN, whatever its payload bits
+    return b"f" + struct.pack(">d", x)
+
+
+def _complex(z: complex) -> bytes:
+    if z.imag == 0:
+        return _float(z.real)  # (2+0j) == 2
+    real = math.nan if math.isnan(z.real) else z.real
+    imag = math.nan if math.isnan(z.imag) else z.imag
+    return b"c" + struct.pack(">dd", real, imag)
+
+
+def _str(s: str) -> bytes:
+    raw = s.encode("utf-8", "surrogatepass")
+    return b"s" + _length(len(raw)) + raw
+
+
+def _bytes(b: bytes) -> bytes:
+    return b"b" + _length(len(b)) + b
+
+
+def _tuple(t: tuple[Any, ...]) -> bytes:
+    return b"t" + _length(len(t)) + b"".join([_encode(item) for item in t])
+
+
+def _frozenset(s: frozenset[Any]) -> bytes:
+    # Iteration order depends on hashes (randomized for str): sort the parts.
+    # Each part is self-delimiting, so the sorted concatenation is unambiguous.
+    return b"F" + _length(len(s)) + b"".join(sorted([_encode(item) for item in s]))
+
+
+def _dotted_name(obj: Any, what: str) -> str:
+    module = getattr(obj, "__module__", None)
+    qualname = getattr(obj, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or "<" in qualname:
+        # Two classes made by one function share "f.<locals>.C": not one class for good.
+        raise TypeError(
+            f"{what} {obj!r} has no stable name (it is defined inside a function), so it "
+            f"cannot be part of a persistent cache key: define it at module level, or pass "
+            f"a key= function that returns plain values"
+        )
+    return f"{module}:{qualname}"
+
+
+_ENCODERS: dict[type, Callable[[Any], bytes]] = {
+    int: _int,
+    str: _str,
+    tuple: _tuple,
+    bytes: _bytes,
+    float: _float,
+    bool: _int,  # True == 1: one entry, as in a dict
+    frozenset: _frozenset,
+    complex: _complex,
+    type(None): lambda _: b"N",
+}
+# A subclass of these is encoded as its base only if it keeps the base's
+# equality: a tuple subclass that also compared its type would otherwise be
+# merged with a plain tuple (namedtuples keep tuple's, so they qualify).
+_BASES: tuple[type, ...] = (bool, int, float, complex, str, bytes, tuple, frozenset)
+
+
+def _encode(key: Any) -> bytes:
+    encoder = _ENCODERS.get(type(key))
+    if encoder is not None:
+        return encoder(key)
+    if key is _KWD_MARK:
+        return b"K"  # memoize's marker between positional and keyword arguments
+    if isinstance(key, enum.Enum):
+        return b"e" + _str(_dotted_name(type(key), "enum")) + _str(key.name)
+    if isinstance(key, type):
+        return b"T" + _str(_dotted_name(key, "class"))
+    cls = type(key)
+    for base in _BASES:
+        if isinstance(key, base):
+            if cls.__eq__ is base.__eq__ and cls.__hash__ is base.__hash__:
+                return _ENCODERS[base](key)
+            break
+    raise TypeError(
+        f"cannot use a {cls.__name__} in a persistent cache key: its value has no encoding "
+        f"that is the same in every process (supported: None, bool, int, float, complex, "
+        f"str, bytes, tuple, frozenset, enum members and module-level classes). Pass a "
+        f"key= function that maps the arguments to such values"
+    )
+
+
+def encode_key(key: Any) -> bytes:
+    """Return bytes for ``key`` that are equal in every process exactly when the keys are.
+
+    >>> encode_key(1) == encode_key(1.0) == encode_key(True)
+    True
+    >>> encode_key(frozenset({"a", "b"})) == encode_key(frozenset({"b", "a"}))
+    True
+    >>> encode_key(("a", 1)) == encode_key(("a", "1"))
+    False
+    """
+    return _encode(key)
+
+
+def storage_key(key: Any) -> bytes:
+    """Return the bytes a store files ``key`` under: its encoding, or a digest if that is long.
+
+    >>> storage_key("abc")
+    b's\\x03abc'
+    >>> len(storage_key("x" * 1000))
+    33
+    """
+    raw = _encode(key)
+    if len(raw) > _MAX_RAW_KEY:
+        return b"#" + hashlib.sha256(raw).digest()
+    return raw
+
+
+def namespace_context(name: str, version: str) -> bytes:
+    """Return the bytes that tie an entry to its function's name and version when signing."""
+    return _tuple((name, version))
+
+
+# ---------------------------------------------------------------- names and options
+
+
+def check_seconds(owner: str, option: str, value: object) -> float:
+    """Return ``value`` as a float if it is a positive number of seconds, else raise ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"{owner}({option}=...) takes a number of seconds > 0, got {value!r}")
+    return float(value)
+
+
+def check_name(owner: str, name: object) -> str:
+    """Return ``name`` if it can name a namespace for good, else raise a TypeError saying why."""
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"{owner}.bind() takes a non-empty str name, got {name!r}")
+    if "<" in name:
+        # "make.<locals>.f" is shared by every closure that make() returns,
+        # and "<lambda>" by every lambda of a module: results would be mixed up.
+        raise TypeError(
+            f"{owner} keeps each function's entries under its qualified name, and {name!r} "
+            f"does not name one function for good (functions defined inside another "
+            f"function, and lambdas, share their name with every other one made by the same "
+            f"code). Define the function at module level, or choose a name yourself: "
+            f"store=store.bind('a-unique-name')"
+        )
+    return name
+
+
+# ---------------------------------------------------------------- values
+
+_SIGNED = 0x01
+_FORMATS = {"pickle": b"p", "json": b"j"}
+_TAG = 32  # bytes of an HMAC-SHA256 tag
+_JSON_TYPES = (type(None), bool, int, float, str)
+
+
+def _check_json(value: Any, where: str) -> None:
+    """Raise a TypeError unless ``value`` comes back from JSON equal and of the same type."""
+    cls = type(value)
+    if cls in _JSON_TYPES:
+        if cls is float and not math.isfinite(value):
+            raise TypeError(f"the JSON serializer cannot store the float {value!r} at {where}")
+        return
+    if cls is list:
+        for i, item in enumerate(value):
+            _check_json(item, f"{where}[{i}]")
+        return
+    if cls is dict:
+        for k, item in value.items():
+            if type(k) is not str:
+                raise TypeError(
+                    f"the JSON serializer stores dicts with str keys only; {where} has the "
+                    f"{type(k).__name__} key {k!r} (it would come back as a str)"
+                )
+            _check_json(item, f"{where}[{k!r}]")
+        return
+    hint = " (it would come back as a list)" if isinstance(value, tuple) else ""
+    raise TypeError(
+        f"the JSON serializer stores None, bool, int, float, str, list and dict with str keys; "
+        f"{where} is a {cls.__name__}{hint}. Return plain data, or use serializer='pickle' "
+        f"with an HMAC secret"
+    )
+
+
+class Codec:
+    """Turns values into entry bytes and back, signing them when it has a secret.
+
+    An entry is ``[flags][format][32-byte HMAC tag, if signed][payload]``. The
+    tag is HMAC-SHA256 over the first two bytes, the entry's context (its
+    namespace and key) and the payload.
+    """
+
+    __slots__ = ("_fmt", "_header", "_mac", "format", "signed")
+
+    def __init__(self, fmt: Literal["pickle", "json"], secret: bytes | None) -> None:
+        self.format = fmt
+        self.signed = secret is not None
+        self._fmt = _FORMATS[fmt]
+        self._header = bytes((_SIGNED if self.signed else 0,)) + self._fmt
+        # Key setup once; each entry copies this keyed state.
+        self._mac = hmac.new(secret, self._header, "sha256") if secret is not None else None
+
+    def _tag(self, context: bytes, payload: bytes | memoryview) -> bytes:
+        assert self._mac is not None
+        mac = self._mac.copy()
+        mac.update(_length(len(context)))
+        mac.update(context)
+        mac.update(payload)
+        return mac.digest()
+
+    def dumps(self, context: bytes, value: Any) -> bytes:
+        """Return the entry bytes for ``value`` stored under ``context``."""
+        if self.format == "json":
+            _check_json(value, "the result")
+            payload = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        else:
+            try:
+                payload = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:
+                raise TypeError(
+                    f"cannot pickle a result of type {type(value).__name__} for a persistent "
+                    f"store ({type(exc).__name__}: {exc}); return a picklable value, or use "
+                    f"an in-memory store"
+                ) from exc
+        if self._mac is None:
+            return self._header + payload
+        return self._header + self._tag(context, payload) + payload
+
+    def loads(self, context: bytes, entry: bytes) -> Any:
+        """Return the value in ``entry``; raise :class:`BadEntry` if it does not verify.
+
+        A pickle is loaded only after its tag has been checked; an unsigned
+        pickle is never loaded.
+        """
+        if entry[:2] != self._header:
+            kind = "signed" if entry[:1] == bytes((_SIGNED,)) else "unsigned"
+            raise BadEntry(f"it is {kind} {_format_name(entry[1:2])}, expected {self._describe()}")
+        view = memoryview(entry)  # no copy of a large payload
+        if self._mac is not None:
+            payload = view[2 + _TAG :]
+            if not hmac.compare_digest(view[2 : 2 + _TAG], self._tag(context, payload)):
+                raise BadEntry(
+                    "its HMAC tag does not verify (written with another secret, or altered)"
+                )
+        else:
+            payload = view[2:]
+        try:
+            if self.format == "json":
+                return json.loads(bytes(payload))
+            return pickle.loads(payload)
+        except Exception as exc:
+            # Signed by us, but written by code that has changed since (a class
+            # renamed or moved): recompute rather than fail the call.
+            raise BadEntry(f"it could not be loaded ({type(exc).__name__}: {exc})") from None
+
+    def _describe(self) -> str:
+        return f"{'signed' if self.signed else 'unsigned'} {self.format}"
+
+
+class BadEntry(Exception):
+    """Raised by :meth:`Codec.loads` for an entry it will not return; the reason is the message."""
+
+
+def _format_name(code: bytes) -> str:
+    for name, fmt in _FORMATS.items():
+        if fmt == code:
+            return name
+    return "data of an unknown format"
+
+
+def _secret_bytes(secret: bytes | str | None, owner: str) -> bytes | None:
+    if secret is None:
+        found = os.environ.get(SECRET_ENV)
+        if not found:
+            return None
+        secret, source = found, f"${SECRET_ENV}"
+    else:
+        source = "secret="
+    if isinstance(secret, str):
+        secret = secret.encode()
+    if not isinstance(secret, bytes):
+        raise TypeError(f"{owner}(secret=...) takes bytes or str, got {type(secret).__name__}")
+    if len(secret) < _MIN_SECRET:
+        raise ValueError(
+            f"{owner}: the HMAC secret from {source} is {len(secret)} bytes; use at least "
+            f"{_MIN_SECRET}, e.g. the output of: python -c 'import secrets; "
+            f"print(secrets.token_hex(32))'"
+        )
+    return secret
+
+
+def make_codec(serializer: object, secret: bytes | str | None, owner: str) -> Codec:
+    """Return the codec for a store's ``serializer=`` and ``secret=`` options.
+
+    ``"pickle"`` needs a secret (``secret=`` or the ``MEMOKIT_CACHE_KEY``
+    environment variable) and signs every entry. ``"json"`` stores plain
+    data, signed when a secret is given.
+    """
+    if serializer not in _FORMATS:
+        raise ValueError(f"{owner}(serializer=...) takes 'pickle' or 'json', got {serializer!r}")
+    key = _secret_bytes(secret, owner)
+    if serializer == "pickle" and key is None:
+        raise ValueError(
+            f"{owner} with serializer='pickle' needs an HMAC secret, so that it never "
+            f"unpickles an entry it did not write: set the {SECRET_ENV} environment variable "
+            f"(e.g. export {SECRET_ENV}=$(python -c 'import secrets; "
+            f"print(secrets.token_hex(32))')), pass secret=..., or use serializer='json' "
+            f"for plain data"
+        )
+    return Codec("pickle" if serializer == "pickle" else "json", key)
