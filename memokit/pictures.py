@@ -858,10 +858,10 @@ def write_pictures(
     except MissingExtraError:
         has_plot = False
 
-    progress.note(f"counting calls for {CALLS_VS_N}")
-    rows = fib.compare(range(1, 26 if quick else 31))
-    last = rows[-1]
     if has_plot:
+        progress.note(f"counting calls for {CALLS_VS_N}")
+        rows = fib.compare(range(1, 26 if quick else 31))
+        last = rows[-1]
         progress.note(f"drawing {CALLS_VS_N}")
         pictures.append(
             Picture(
