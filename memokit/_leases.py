@@ -24,6 +24,9 @@ from collections.abc import Callable, Iterator
 
 __all__ = ["KEEPER", "LeaseKeeper", "new_token", "wait_delays"]
 
+# Seconds the renewing thread waits with no lease to renew before it ends.
+_IDLE_EXIT = 2.0
+
 
 def new_token() -> str:
     """Return a fresh lease owner token (unique across processes and machines)."""
@@ -55,11 +58,11 @@ class _Held:
 class LeaseKeeper:
     """One daemon thread that renews every lease this process holds, each on its own period.
 
-    The thread starts with the first lease and then sleeps until the next
-    renewal is due. A renewal that fails (the store is busy or down) is
-    retried at the next period; if the lease lapses meanwhile, another
-    process may compute the same key too, which wastes work but returns
-    the same result.
+    The thread starts with the first lease, sleeps until the next renewal is
+    due, and ends after two seconds without leases. A renewal that fails
+    (the store is busy or down) is retried at the next period; if the lease
+    lapses meanwhile, another process may compute the same key too, which
+    wastes work but returns the same result.
     """
 
     def __init__(self) -> None:
@@ -91,10 +94,21 @@ class LeaseKeeper:
             self._held.pop(handle, None)
 
     def _run(self) -> None:
+        idle_since: float | None = None
         while True:
             due: list[Callable[[], object]] = []
             with self._cond:
                 now = time.monotonic()
+                if not self._held:
+                    # Linger a little (misses often come in runs), then end,
+                    # so that an idle process has no extra thread to fork with.
+                    idle_since = now if idle_since is None else idle_since
+                    if now - idle_since >= _IDLE_EXIT:
+                        self._thread = None
+                        return
+                    self._cond.wait(_IDLE_EXIT)
+                    continue
+                idle_since = None
                 wake = now + 3600.0
                 for held in self._held.values():
                     if held.at <= now:

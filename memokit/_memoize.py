@@ -32,6 +32,7 @@ from typing import (
     Protocol,
     Self,
     TypeVar,
+    cast,
     overload,
 )
 
@@ -145,31 +146,33 @@ def _new_store(
 
     ``name`` is the function's qualified name, given to a store that keeps
     many functions apart (``bind``, as persistent stores do). Such a store
-    is shared by every instance of a class, while a method's key leaves the
-    instance out (``receiver_keyed=False``): that needs a ``key=``.
+    is shared by every instance of a class, while a method's per-instance
+    key leaves the instance out (``receiver_keyed=False``): refused.
     """
-    if store is not None and (isinstance(store, type) or not isinstance(store, Store)):
-        made = store()  # a factory: one store per call
+    factory = store is not None and (isinstance(store, type) or not isinstance(store, Store))
+    made: object = store
+    if factory:
+        made = cast(Callable[[], object], store)()  # a factory: one store per call
         if not isinstance(made, Store):
             raise TypeError(
                 f"memoize(store=...) factory returned {type(made).__name__}, not a Store"
             )
-    else:
-        if store is not None and per_instance and getattr(store, "bind", None) is None:
-            raise TypeError(
-                "memoize(store=...) on a method needs a function that makes a store, "
-                "because each instance gets its own cache: e.g. store=lambda: LRUStore(128)"
-            )
-        made = make_store(maxsize, store, name=name)
     if not receiver_keyed and getattr(made, "bind", None) is not None:
         raise TypeError(
-            f"memoize(store={type(made).__name__}(...)) on the method {name}: a method's "
-            f"cache key leaves out self (or cls), and this store is shared beyond one "
-            f"instance, so instances would read each other's results. Pass key= a function "
-            f"of the same parameters, self included, that returns what identifies the "
-            f"instance with the arguments, e.g. key=lambda self, n: (self.id, n)"
+            f"memoize(store={type(made).__name__}(...)) on the method {name}: each "
+            f"instance's cache is keyed without self (or cls), and this store is shared by "
+            f"every instance and process, so their results would mix. Memoize a "
+            f"module-level function of the values the result depends on instead (e.g. "
+            f"def interest(rate, amount)), and call it from the method"
         )
-    return bind_store(made, name)  # a factory's store (make_store bound the others)
+    if factory:
+        return bind_store(cast(Store[Any], made), name)
+    if store is not None and per_instance and getattr(store, "bind", None) is None:
+        raise TypeError(
+            "memoize(store=...) on a method needs a function that makes a store, "
+            "because each instance gets its own cache: e.g. store=lambda: LRUStore(128)"
+        )
+    return make_store(maxsize, store, name=name)
 
 
 def _store_name(fn: Callable[..., Any]) -> str:
@@ -643,7 +646,7 @@ class _MemoizedMethod:
             self._store,
             per_instance=True,
             name=_store_name(self._fn),
-            receiver_keyed=self._key is not None,
+            receiver_keyed=False,
         )
         wrapper = _instantiate(self._recipe, self._fn, store, self._options)
         with self._lock:

@@ -2,7 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _redis_server import RedisServer, require_redis, start_server
+
 # tests/typing/ holds files that mypy checks and nobody runs: some of their
 # lines are wrong calls on purpose. Keep pytest (and --doctest-modules) from
 # importing them.
 collect_ignore_glob = ["typing/*.py"]
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port, shared by the session's Redis tests."""
+    require_redis()
+    server = start_server(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The URL of the session's redis-server, emptied for this test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    client.close()
+    return redis_server.url
+
+
+@pytest.fixture
+def own_redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server for this test alone, which the test may kill."""
+    require_redis()
+    server = start_server(tmp_path)
+    yield server
+    server.stop()

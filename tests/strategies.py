@@ -50,6 +50,26 @@ store_values: st.SearchStrategy[int | None] = st.none() | st.integers(-5, 5)
 #: A sequence of one-argument calls over a small domain (repeats and evictions).
 call_sequences: st.SearchStrategy[list[int]] = st.lists(st.integers(0, 9), max_size=60)
 
+#: Scalars a persistent store can key by (memokit._serialize.encode_key). NaN is
+#: left out: it is not equal to itself, while its encoding is one canonical value.
+persistent_scalars: st.SearchStrategy[Hashable] = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.integers(-3, 3).map(float)
+    | st.floats(allow_nan=False)
+    | st.complex_numbers(allow_nan=False, max_magnitude=1e6)
+    | st.text(max_size=4)
+    | st.binary(max_size=4)
+)
+
+#: Persistent-store keys: scalars, and tuples and frozensets nested a few levels.
+persistent_keys: st.SearchStrategy[Hashable] = st.recursive(
+    persistent_scalars,
+    lambda inner: st.lists(inner, max_size=3).map(tuple) | st.frozensets(inner, max_size=3),
+    max_leaves=8,
+)
+
 # ============================================================================
 # end of memoize and stores section
 # ============================================================================

@@ -2,15 +2,35 @@
 
 As cachetools runs one ``CacheTestMixin`` for each policy, :class:`StoreContract`
 holds what every store promises and each store class plugs itself in with
-``make_store``. The hypothesis state machines then drive each store with
-random operation sequences next to a plain reference model.
+``make_store``; :class:`InMemoryContract` adds what only in-memory stores keep
+(the very object), :class:`PersistentContract` what stores that outlive the
+process add (names, versions, integrity, single flight, the engines on top).
+The hypothesis state machines then drive each store with random operation
+sequences next to a plain reference model. The Redis classes use a real
+redis-server (tests/_redis_server.py); cross-process behaviour is in
+tests/test_store_sqlite.py and tests/test_store_redis.py.
 """
 
 from __future__ import annotations
 
+import asyncio
+import enum
+import os
+import pickle
+import shutil
+import sqlite3
+import tempfile
+import threading
+import time
+import uuid
+import warnings
 from collections import OrderedDict
-from collections.abc import Hashable
-from typing import Any
+from collections.abc import Generator, Hashable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from hypothesis import settings
@@ -18,7 +38,20 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from strategies import store_keys, store_values
 
-from memokit import MISSING, DictStore, LRUStore, Missing, Store
+from memokit import (
+    MISSING,
+    BadEntryWarning,
+    DagEvaluator,
+    DictStore,
+    LRUStore,
+    Missing,
+    RedisStore,
+    SQLiteStore,
+    Store,
+    dp,
+    memoize,
+)
+from memokit._serialize import storage_key
 
 
 class StoreContract:
@@ -48,13 +81,6 @@ class StoreContract:
         assert store.get(("b", 2)) == [2]
         assert store.get("c") is MISSING
         assert len(store) == 2
-
-    def test_value_is_returned_as_is(self) -> None:
-        """get returns the very object that was set."""
-        store = self.make_store()
-        value = object()
-        store.set(1, value)
-        assert store.get(1) is value
 
     def test_none_is_a_value(self) -> None:
         """None is stored and returned as a value, distinct from MISSING."""
@@ -133,7 +159,18 @@ class StoreContract:
         assert "1 entries" in text
 
 
-class TestDictStore(StoreContract):
+class InMemoryContract(StoreContract):
+    """What in-memory stores add: values are kept as the very objects given."""
+
+    def test_value_is_returned_as_is(self) -> None:
+        """get returns the very object that was set."""
+        store = self.make_store()
+        value = object()
+        store.set(1, value)
+        assert store.get(1) is value
+
+
+class TestDictStore(InMemoryContract):
     """DictStore under the shared contract."""
 
     def make_store(self) -> Store[Any]:
@@ -149,7 +186,7 @@ class TestDictStore(StoreContract):
         assert store.evictions == 0
 
 
-class TestLRUStore(StoreContract):
+class TestLRUStore(InMemoryContract):
     """LRUStore under the shared contract, plus its eviction rules."""
 
     def make_store(self) -> Store[Any]:
@@ -261,8 +298,12 @@ class DictStoreMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.store: DictStore[int | None] = DictStore()
+        self.store = self.new_store()
         self.model: dict[Hashable, int | None] = {}
+
+    def new_store(self) -> Store[Any]:
+        """Return the empty store under test."""
+        return DictStore()
 
     @rule(key=store_keys, value=store_values)
     def set(self, key: Hashable, value: int | None) -> None:
@@ -301,15 +342,19 @@ class LRUStoreMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.maxsize = 0
-        self.store: LRUStore[int | None] = LRUStore(0)
+        self.store: Store[Any] = DictStore()  # replaced by make()
         self.model: OrderedDict[Hashable, int | None] = OrderedDict()
         self.evictions = 0
+
+    def new_store(self, maxsize: int) -> Store[Any]:
+        """Return an empty store of the class under test with this bound."""
+        return LRUStore(maxsize)
 
     @initialize(maxsize=st.integers(0, 4))
     def make(self, maxsize: int) -> None:
         """Start from an empty store of a random bound."""
         self.maxsize = maxsize
-        self.store = LRUStore(maxsize)
+        self.store = self.new_store(maxsize)
 
     @rule(key=store_keys, value=store_values)
     def set(self, key: Hashable, value: int | None) -> None:
@@ -356,3 +401,531 @@ TestDictStoreModel = DictStoreMachine.TestCase
 TestDictStoreModel.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
 TestLRUStoreModel = LRUStoreMachine.TestCase
 TestLRUStoreModel.settings = settings(max_examples=200, stateful_step_count=40, deadline=None)
+
+
+# ---------------------------------------------------------------- stores that outlive the process
+
+SECRET = "store-contract-test-secret"
+OTHER_SECRET = "another-secret-of-enough-length"
+#: Computations of the module-level functions below, in call order.
+COMPUTED: list[tuple[str, Any]] = []
+#: Calls of Evil's unpickling hook: must stay empty.
+UNPICKLED: list[str] = []
+
+
+def _evil_hook(tag: str) -> str:
+    UNPICKLED.append(tag)
+    return tag
+
+
+class Evil:
+    """An object whose unpickling records that it happened (stands for arbitrary code)."""
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return _evil_hook, ("unpickled",)
+
+
+@dataclass(frozen=True)
+class Point:
+    """Hashable, but without an encoding that is stable across processes."""
+
+    x: int
+
+
+class Colour(enum.Enum):
+    """Enum members are keyed by their class's qualified name and their own name."""
+
+    RED = 1
+    GREEN = 2
+
+
+def square(n: int) -> int:
+    """Return ``n * n``, recording the computation."""
+    COMPUTED.append(("square", n))
+    return n * n
+
+
+def cube(n: int) -> int:
+    """Return ``n ** 3``, recording the computation."""
+    COMPUTED.append(("cube", n))
+    return n**3
+
+
+def flaky(n: int) -> int:
+    """Raise on negative ``n``, recording every computation."""
+    COMPUTED.append(("flaky", n))
+    if n < 0:
+        raise ValueError("negative")
+    return n
+
+
+async def asquare(n: int) -> int:
+    """The async twin of :func:`square`."""
+    COMPUTED.append(("asquare", n))
+    await asyncio.sleep(0)
+    return n * n
+
+
+def slow_square(n: int) -> int:
+    """:func:`square` that takes 50 ms, so that threads pile up on one miss."""
+    COMPUTED.append(("slow_square", n))
+    time.sleep(0.05)
+    return n * n
+
+
+#: The dp function made of :func:`triangle` by the running test (its recursion calls it).
+TRIANGLE: list[Any] = []
+
+
+def triangle(n: int) -> Generator[int, int, int]:
+    """A dp function: the n-th triangular number."""
+    COMPUTED.append(("triangle", n))
+    if n == 0:
+        return 0
+    below = yield TRIANGLE[-1](n - 1)
+    return below + n
+
+
+class Account:
+    """A class whose memoized method depends on the instance."""
+
+    def __init__(self, number: int, rate: int) -> None:
+        self.number = number
+        self.rate = rate
+
+
+def _computed(name: str) -> list[Any]:
+    return [arg for fn, arg in COMPUTED if fn == name]
+
+
+class PersistentContract(StoreContract):
+    """What stores that outlive the process promise besides the Store contract.
+
+    Subclasses give ``open_store`` (a store over one location, the same for
+    the whole test) and raw access to an entry's bytes for tampering.
+    """
+
+    def open_store(self, **options: Any) -> Any:
+        """Return a store over this test's location (file or server) with these options."""
+        raise NotImplementedError
+
+    def make_store(self) -> Store[Any]:
+        return cast(Store[Any], self.open_store(secret=SECRET))
+
+    def raw_entry(self, store: Any, key: Any) -> bytes | None:
+        """Return the bytes stored for ``key`` in ``store``'s namespace, or None."""
+        raise NotImplementedError
+
+    def write_raw(self, store: Any, key: Any, entry: bytes) -> None:
+        """Store ``entry`` as the bytes of ``key`` in ``store``'s namespace, bypassing the codec."""
+        raise NotImplementedError
+
+    @pytest.fixture(autouse=True)
+    def _clean_records(self) -> None:
+        COMPUTED.clear()
+        UNPICKLED.clear()
+
+    # ---- values, names, versions
+
+    def test_values_come_back_as_equal_copies(self) -> None:
+        """get returns a value equal to (and of the same type as) the one set, not the object."""
+        store = self.make_store()
+        values: list[Any] = [None, 0, -(2**80), 1.5, "text", b"\x00bytes", (1, "a"), [1, [2]]]
+        values += [{"k": (1, 2)}, frozenset({1, 2}), Point(3), {1.5: None}]
+        for i, value in enumerate(values):
+            store.set(i, value)
+        for i, value in enumerate(values):
+            got = store.get(i)
+            assert got == value and type(got) is type(value), (got, value)
+        mutable = [1]
+        store.set("m", mutable)
+        assert store.get("m") is not mutable
+
+    def test_another_store_object_sees_the_entries(self) -> None:
+        """A second store over the same location (as in a restarted process) reads the entries."""
+        self.open_store(secret=SECRET).bind("contract:f").set(("a", 1), "one")
+        again = self.open_store(secret=SECRET).bind("contract:f")
+        assert again.get(("a", 1)) == "one"
+        assert len(again) == 1
+
+    def test_names_keep_functions_apart(self) -> None:
+        """Views bound to two names hold separate entries; the unbound store is a third space."""
+        store = self.open_store(secret=SECRET)
+        f, g = store.bind("mod:f"), store.bind("mod:g")
+        f.set(1, "f1")
+        g.set(1, "g1")
+        assert (f.get(1), g.get(1), store.get(1)) == ("f1", "g1", MISSING)
+        f.clear()
+        assert (f.get(1), g.get(1), len(f), len(g)) == (MISSING, "g1", 0, 1)
+
+    def test_binding_a_view_keeps_its_name(self) -> None:
+        """bind on a bound view returns it unchanged: a name chosen by hand survives @memoize."""
+        view = self.open_store(secret=SECRET).bind("chosen")
+        assert view.bind("other") is view
+        assert view.name == "chosen"
+
+    def test_names_that_are_not_stable_are_rejected(self) -> None:
+        """bind refuses empty names and names of local functions or lambdas."""
+        store = self.open_store(secret=SECRET)
+        for name in ("", "m:f.<locals>.g", "m:<lambda>"):
+            with pytest.raises(TypeError, match="bind"):
+                store.bind(name)
+
+    def test_version_keeps_entries_apart(self) -> None:
+        """Bumping version= starts an empty namespace; the old version's entries stay readable."""
+        v1 = self.open_store(secret=SECRET, version=1).bind("m:f")
+        v1.set(5, "old")
+        v2 = self.open_store(secret=SECRET, version=2).bind("m:f")
+        assert v2.get(5) is MISSING and len(v2) == 0
+        assert self.open_store(secret=SECRET, version="1").bind("m:f").get(5) == "old"
+
+    def test_keys_without_a_stable_encoding_are_rejected(self) -> None:
+        """A hashable key whose bytes could differ between processes is a TypeError naming key=."""
+
+        class Local:
+            pass
+
+        store = self.make_store()
+        for key in (object(), Point(1), (1, object()), Local, Colour.RED.__class__.__call__):
+            with pytest.raises(TypeError, match="key="):
+                store.set(key, 1)
+        assert len(store) == 0
+
+    def test_enum_members_and_classes_are_keys(self) -> None:
+        """Enum members and module-level classes key entries, each distinct from the others."""
+        store = self.make_store()
+        store.set(Colour.RED, "red")
+        store.set(Colour.GREEN, "green")
+        store.set(int, "int")
+        store.set(Point, "point")
+        assert [store.get(k) for k in (Colour.RED, Colour.GREEN, int, Point)] == [
+            "red",
+            "green",
+            "int",
+            "point",
+        ]
+        assert store.get(1) is MISSING and store.get("int") is MISSING
+
+    # ---- integrity
+
+    def test_tampered_entries_are_never_unpickled(self) -> None:
+        """A pickle with a bad tag, no tag or another key's tag is a miss, warned about once."""
+        store = self.make_store()
+        evil = pickle.dumps(Evil())
+        store.set("good", 1)
+        good = self.raw_entry(store, "good")
+        assert good is not None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            self.write_raw(store, "forged", good[:2] + bytes(32) + evil)
+            assert store.get("forged") is MISSING
+            self.write_raw(store, "unsigned", b"\x00p" + evil)
+            assert store.get("unsigned") is MISSING
+            self.write_raw(store, "moved", good)  # a valid entry, filed under another key
+            assert store.get("moved") is MISSING
+        assert UNPICKLED == []
+        assert [type(w.message) for w in caught] == [BadEntryWarning]
+        assert "does not verify" in str(caught[0].message)
+        assert store.rejected == 3  # type: ignore[attr-defined]
+        assert store.get("good") == 1
+        assert self.raw_entry(store, "forged") is None  # removed, so it is recomputed
+
+    def test_entries_of_another_secret_do_not_verify(self) -> None:
+        """An entry signed with another secret is a miss, and is overwritten by a good one."""
+        self.open_store(secret=OTHER_SECRET).bind("m:f").set(1, "theirs")
+        mine = self.open_store(secret=SECRET).bind("m:f")
+        with pytest.warns(BadEntryWarning):
+            assert mine.get(1) is MISSING
+        mine.set(1, "mine")
+        assert mine.get(1) == "mine"
+
+    def test_pickle_needs_a_secret(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Without secret= or MEMOKIT_CACHE_KEY, pickle is refused with how to set one."""
+        monkeypatch.delenv("MEMOKIT_CACHE_KEY", raising=False)
+        with pytest.raises(ValueError, match="MEMOKIT_CACHE_KEY"):
+            self.open_store()
+        with pytest.raises(ValueError, match="at least 16"):
+            self.open_store(secret="short")
+        monkeypatch.setenv("MEMOKIT_CACHE_KEY", SECRET)
+        from_env = self.open_store().bind("m:f")
+        from_env.set(1, (1,))
+        assert self.open_store(secret=SECRET).bind("m:f").get(1) == (1,)
+
+    def test_json_stores_plain_data_only(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """serializer='json' needs no secret, keeps plain data, rejects what JSON would alter."""
+        monkeypatch.delenv("MEMOKIT_CACHE_KEY", raising=False)
+        store = self.open_store(serializer="json")
+        store.set("doc", {"a": [1, 2.5, None, True, "x"]})
+        assert store.get("doc") == {"a": [1, 2.5, None, True, "x"]}
+        for bad, words in (((1, 2), "tuple"), ({1: "a"}, "str keys"), (b"x", "bytes")):
+            with pytest.raises(TypeError, match=words):
+                store.set("bad", bad)
+        assert store.get("bad") is MISSING and len(store) == 1
+
+    def test_bad_options_are_rejected(self) -> None:
+        """Options of the wrong type or range raise errors that name the option."""
+        for options, words in (
+            ({"ttl": 0}, "ttl"),
+            ({"ttl": "1"}, "ttl"),
+            ({"lock_ttl": -1}, "lock_ttl"),
+            ({"serializer": "yaml"}, "serializer"),
+            ({"version": 1.5}, "version"),
+        ):
+            with pytest.raises((TypeError, ValueError), match=words):
+                self.open_store(secret=SECRET, **options)
+
+    # ---- expiry and single flight
+
+    def test_ttl_expires_entries(self) -> None:
+        """An entry older than ttl seconds is a miss and no longer counted."""
+        store = self.open_store(secret=SECRET, ttl=0.3)
+        store.set(1, "soon gone")
+        assert store.get(1) == "soon gone"
+        time.sleep(0.45)
+        assert store.get(1) is MISSING
+        assert len(store) == 0
+        assert store.delete(1) is False
+
+    def test_get_or_compute_runs_once_and_never_stores_a_failure(self) -> None:
+        """get_or_compute computes a new key once, then reads it; a failure stores nothing."""
+        store = self.make_store()
+        calls: list[int] = []
+
+        def compute() -> int:
+            calls.append(1)
+            return 42
+
+        def fail() -> int:
+            calls.append(0)
+            raise KeyError("nope")
+
+        assert store.get_or_compute("k", compute) == 42  # type: ignore[attr-defined]
+        assert store.get_or_compute("k", compute) == 42  # type: ignore[attr-defined]
+        assert calls == [1]
+        start = time.monotonic()
+        for _ in range(2):  # the failed call's lease is gone at once: no wait for lock_ttl
+            with pytest.raises(KeyError):
+                store.get_or_compute("bad", fail)  # type: ignore[attr-defined]
+        assert time.monotonic() - start < 5
+        assert calls == [1, 0, 0]
+        assert store.get("bad") is MISSING
+
+    # ---- through the engines
+
+    def test_memoize_files_each_function_under_its_name(self) -> None:
+        """Two memoized functions on one store never share entries, and both persist."""
+        store = self.open_store(secret=SECRET)
+        sq, cu = memoize(store=store)(square), memoize(store=store)(cube)
+        assert (sq(2), cu(2), sq(2), cu(2)) == (4, 8, 4, 8)
+        assert COMPUTED == [("square", 2), ("cube", 2)]
+        assert sq.cache_store.name == f"{__name__}:square"  # type: ignore[attr-defined]
+        again = memoize(store=self.open_store(secret=SECRET))(square)
+        assert again(2) == 4 and again.cache_info().hits == 1
+        assert again.cache_info().currsize == 1
+        assert again.cache_invalidate(2) is True
+        assert sq(2) == 4 and _computed("square") == [2, 2]
+        sq.cache_clear()
+        assert sq.cache_info().currsize == 0 and cu.cache_info().currsize == 1
+
+    def test_memoize_never_stores_an_exception(self) -> None:
+        """A call that raises is computed again next time."""
+        cached = memoize(store=self.make_store())(flaky)
+        for _ in range(2):
+            with pytest.raises(ValueError):
+                cached(-1)
+        assert cached(3) == 3 and cached(3) == 3
+        assert _computed("flaky") == [-1, -1, 3]
+
+    def test_memoize_refuses_functions_without_a_stable_name(self) -> None:
+        """Local functions and lambdas are refused with the way out (bind a name yourself)."""
+        store = self.make_store()
+
+        def local(n: int) -> int:
+            return n
+
+        for fn in (local, lambda n: n):
+            with pytest.raises(TypeError, match=r"store\.bind"):
+                memoize(store=store)(fn)
+        named = memoize(store=store.bind("my-local"))(local)  # type: ignore[attr-defined]
+        assert named(3) == 3 and named.cache_info().currsize == 1
+
+    def test_memoize_on_a_method_is_refused(self) -> None:
+        """A method's per-instance key leaves self out: a store shared by instances is refused."""
+        store = self.make_store()
+        for shared in (store, store.bind("accounts:interest")):  # type: ignore[attr-defined]
+
+            class Unkeyed(Account):
+                @memoize(store=shared, key=lambda amount: amount)
+                def interest(self, amount: int) -> int:
+                    return amount * self.rate
+
+            with pytest.raises(TypeError, match="module-level function"):
+                Unkeyed(1, 2).interest(10)
+        assert len(store) == 0
+
+    def test_memoize_on_a_staticmethod_works(self) -> None:
+        """A staticmethod's key is all its arguments, so it may use a persistent store."""
+        store = self.make_store().bind("rates:apply")  # type: ignore[attr-defined]
+
+        class Rates:
+            @memoize(store=store)
+            @staticmethod
+            def apply(rate: int, amount: int) -> int:
+                COMPUTED.append(("apply", amount))
+                return rate * amount
+
+        apply = cast(Any, Rates).apply  # (mypy reads memoize over staticmethod as a method)
+        assert (apply(2, 10), apply(2, 10), cast(Any, Rates()).apply(3, 10)) == (20, 20, 30)
+        assert _computed("apply") == [10, 10]
+
+    def test_dp_persists_each_subproblem(self) -> None:
+        """A dp function over a persistent store stores every sub-problem under its own name."""
+        TRIANGLE.append(dp(store=self.open_store(secret=SECRET))(triangle))
+        assert TRIANGLE[-1](30) == 465
+        assert len(_computed("triangle")) == 31
+        TRIANGLE.append(dp(store=self.open_store(secret=SECRET))(triangle))
+        assert TRIANGLE[-1](30) == 465 and TRIANGLE[-1](31) == 496
+        assert _computed("triangle")[31:] == [31]
+        assert TRIANGLE[-1].cache_info().currsize == 32
+
+    def test_dag_evaluator_needs_a_bound_store(self) -> None:
+        """DagEvaluator has no function name to give: it takes a bound view, refuses the rest."""
+        store = self.make_store()
+        inputs = {"a": [], "b": ["a"], "c": ["a", "b"]}
+        options: dict[str, Any] = {
+            "inputs": lambda n: inputs[n],
+            "compute": lambda n, vals: 1 + sum(vals),
+            "key": str,
+        }
+        with pytest.raises(TypeError, match="bind"):
+            DagEvaluator(store=store, **options)
+        ev = DagEvaluator(store=store.bind("dag:count"), **options)  # type: ignore[attr-defined]
+        assert ev.evaluate("c") == 4
+        again = DagEvaluator(store=self.open_store(secret=SECRET).bind("dag:count"), **options)
+        assert again.evaluate("c") == 4 and again.stats().computations == 0
+
+    def test_async_functions_use_the_store(self) -> None:
+        """An async memoized function reads and writes the store (its I/O blocks the loop)."""
+        cached = memoize(store=self.make_store())(asquare)
+
+        async def main() -> list[int]:
+            return [await cached(3), await cached(3), await cached(4)]
+
+        assert asyncio.run(main()) == [9, 9, 16]
+        assert _computed("asquare") == [3, 4]
+        again = memoize(store=self.open_store(secret=SECRET))(asquare)
+        assert asyncio.run(again(3)) == 9 and _computed("asquare") == [3, 4]
+
+    def test_threads_missing_one_key_compute_it_once(self) -> None:
+        """Eight threads calling one new key at once run the function once."""
+        cached = memoize(store=self.make_store())(slow_square)
+        barrier = threading.Barrier(8)
+
+        def call() -> int:
+            barrier.wait()
+            return cached(7)
+
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(lambda _: call(), range(8)))
+        assert results == [49] * 8
+        assert _computed("slow_square") == [7]
+
+
+class TestSQLiteStore(PersistentContract):
+    """SQLiteStore under the shared and the persistent contracts."""
+
+    @pytest.fixture(autouse=True)
+    def _location(self, tmp_path: Path) -> None:
+        self.path = tmp_path / "store.db"
+
+    def open_store(self, **options: Any) -> SQLiteStore:
+        return SQLiteStore(self.path, **options)
+
+    def raw_entry(self, store: Any, key: Any) -> bytes | None:
+        with closing(sqlite3.connect(self.path)) as conn:
+            row = conn.execute(
+                "SELECT e.value FROM memokit_entries e JOIN memokit_namespaces n ON e.ns = n.id "
+                "WHERE n.name = ? AND n.version = ? AND e.key = ?",
+                (store.name, store.version, storage_key(key)),
+            ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def write_raw(self, store: Any, key: Any, entry: bytes) -> None:
+        store.set(key, None)  # creates the row (and the namespace), then overwrite its bytes
+        with closing(sqlite3.connect(self.path)) as conn, conn:
+            conn.execute(
+                "UPDATE memokit_entries SET value = ? WHERE key = ? AND ns = "
+                "(SELECT id FROM memokit_namespaces WHERE name = ? AND version = ?)",
+                (entry, storage_key(key), store.name, store.version),
+            )
+
+
+class TestRedisStore(PersistentContract):
+    """RedisStore on a real redis-server under the shared and the persistent contracts."""
+
+    @pytest.fixture(autouse=True)
+    def _location(self, redis_url: str) -> None:
+        self.url = redis_url
+
+    def open_store(self, **options: Any) -> RedisStore:
+        return RedisStore(self.url, **options)
+
+    def _redis_key(self, store: Any, key: Any) -> bytes:
+        return cast(bytes, store._values) + storage_key(key)
+
+    def raw_entry(self, store: Any, key: Any) -> bytes | None:
+        return cast(bytes | None, store.client.get(self._redis_key(store, key)))
+
+    def write_raw(self, store: Any, key: Any, entry: bytes) -> None:
+        store.client.set(self._redis_key(store, key), entry)
+
+
+# ---- the reference-model machines, run on the persistent stores
+
+
+class SQLiteDictMachine(DictStoreMachine):
+    """An unbounded SQLiteStore next to a plain dict (a new file per example)."""
+
+    def new_store(self) -> Store[Any]:
+        self.tmp = tempfile.mkdtemp()
+        return SQLiteStore(os.path.join(self.tmp, "m.db"), secret=SECRET)
+
+    def teardown(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class SQLiteLRUMachine(LRUStoreMachine):
+    """SQLiteStore(maxsize=N) next to the least-recently-used model (a new file per example)."""
+
+    def new_store(self, maxsize: int) -> Store[Any]:
+        self.tmp = tempfile.mkdtemp()
+        return SQLiteStore(os.path.join(self.tmp, "m.db"), secret=SECRET, maxsize=maxsize)
+
+    def teardown(self) -> None:
+        if hasattr(self, "tmp"):
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class RedisDictMachine(DictStoreMachine):
+    """A RedisStore next to a plain dict (a new key prefix per example)."""
+
+    url = ""  # set by TestRedisStoreModel's fixture
+
+    def new_store(self) -> Store[Any]:
+        return RedisStore(self.url, secret=SECRET, prefix=f"model-{uuid.uuid4().hex}")
+
+
+TestSQLiteStoreModel = SQLiteDictMachine.TestCase
+TestSQLiteStoreModel.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
+TestSQLiteLRUStoreModel = SQLiteLRUMachine.TestCase
+TestSQLiteLRUStoreModel.settings = settings(max_examples=80, stateful_step_count=30, deadline=None)
+
+
+class TestRedisStoreModel(RedisDictMachine.TestCase):  # type: ignore[misc,valid-type]
+    """The RedisStore machine, pointed at the session's redis-server."""
+
+    settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
+
+    @pytest.fixture(autouse=True)
+    def _server(self, redis_url: str) -> None:
+        RedisDictMachine.url = redis_url

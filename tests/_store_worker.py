@@ -1,0 +1,173 @@
+"""A separate process that uses a persistent store, for the cross-process tests.
+
+The helpers at the top (``spawn``, ``run_together``, ``computations`` ...)
+are what the tests import; the rest runs in the worker process.
+
+Run as ``python tests/_store_worker.py '<json config>'``. The config says
+which store to open (``"sqlite"`` with a path, or ``"redis"`` with a URL)
+and what to do:
+
+* ``"call"``: call the memoized ``work(n)`` for each of ``keys`` and print
+  the results as JSON. ``work`` appends ``"<pid> <n>"`` to the ``log`` file
+  (opened with O_APPEND, so lines from many processes never interleave)
+  before it computes, which is how the tests count computations. With
+  ``"hang": true`` it then sleeps for a minute (a process to SIGKILL); with
+  ``"fail": true`` it raises. ``"sleep"`` slows each computation down.
+* ``"keys"``: print :func:`memokit._serialize.storage_key` of ``keys``
+  (decoded from JSON, with ``["frozenset", [...]]`` and ``["tuple", [...]]``
+  for those types) as hex, to compare encodings across hash seeds.
+* ``"write"``: store 256 KiB values under keys 0, 1, 2, ... for ever,
+  printing each key once it is stored (a process to SIGKILL mid-write).
+
+If ``ready`` is given, the worker creates that file once it is set up and
+waits for the ``go`` file before starting, so several workers start
+together.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from memokit import RedisStore, SQLiteStore, Store, memoize
+from memokit._serialize import storage_key
+
+SECRET = "cross-process-test-secret"
+WORKER = Path(__file__).resolve()
+
+
+# ---------------------------------------------------------------- used by the tests
+
+
+def spawn(config: dict[str, Any], *, hash_seed: int | None = None) -> subprocess.Popen[str]:
+    """Start a worker process with this config (and this PYTHONHASHSEED, if given)."""
+    env = dict(os.environ)
+    if hash_seed is not None:
+        env["PYTHONHASHSEED"] = str(hash_seed)
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), json.dumps(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def finish(proc: subprocess.Popen[str], timeout: float = 60) -> Any:
+    """Wait for a worker, check it succeeded, and return the JSON it printed."""
+    out, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, f"worker failed ({proc.returncode}):\n{err}"
+    return json.loads(out)
+
+
+def computations(log: Path) -> list[tuple[int, int, float]]:
+    """Return the (pid, n, time) of every computation logged so far."""
+    if not log.exists():
+        return []
+    lines = log.read_text().splitlines()
+    return [(int(pid), int(n), float(at)) for pid, n, at in (line.split() for line in lines)]
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30) -> None:
+    """Poll ``condition`` until it holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for a worker"
+        time.sleep(0.01)
+
+
+def run_together(configs: list[dict[str, Any]], tmp: Path) -> list[Any]:
+    """Start one worker per config, release them at once when all are ready, return outputs."""
+    procs = []
+    for i, config in enumerate(configs):
+        ready = tmp / f"ready-{i}"
+        procs.append(spawn({**config, "ready": str(ready), "go": str(tmp / "go")}))
+    wait_for(lambda: all((tmp / f"ready-{i}").exists() for i in range(len(configs))), 60)
+    (tmp / "go").touch()
+    return [finish(proc) for proc in procs]
+
+
+# ---------------------------------------------------------------- the worker
+
+
+def open_store(config: dict[str, Any]) -> Store[Any]:
+    """Return the store the config names."""
+    options = {"secret": SECRET, "lock_ttl": config.get("lock_ttl", 30.0)}
+    if config["store"] == "sqlite":
+        return SQLiteStore(config["location"], **options)
+    return RedisStore(config["location"], **options)
+
+
+def decode(value: Any) -> Any:
+    """Turn the JSON spelling of a key back into the key."""
+    if isinstance(value, list) and len(value) == 2 and value[0] in ("frozenset", "tuple"):
+        items = [decode(v) for v in value[1]]
+        return frozenset(items) if value[0] == "frozenset" else tuple(items)
+    return value
+
+
+def write_forever(store: Store[Any]) -> None:
+    """Store value after value, each a deterministic 256 KiB pattern of its key."""
+    n = 0
+    while True:
+        store.set(n, bytes([n % 256]) * (256 * 1024))
+        print(n, flush=True)
+        n += 1
+
+
+CONFIG: dict[str, Any] = {}
+
+
+def work(n: int) -> int:
+    """Log this computation, act as the config says, and return ``n * n``."""
+    fd = os.open(CONFIG["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    try:
+        os.write(fd, f"{os.getpid()} {n} {time.time()!r}\n".encode())
+    finally:
+        os.close(fd)
+    if CONFIG.get("hang"):
+        time.sleep(60)
+    time.sleep(CONFIG.get("sleep", 0))
+    if CONFIG.get("fail"):
+        raise RuntimeError(f"work({n}) failed on purpose")
+    return n * n
+
+
+def main() -> None:
+    """Run the action the JSON config in argv[1] asks for."""
+    config = json.loads(sys.argv[1])
+    action = config["action"]
+    if action == "keys":
+        print(json.dumps([storage_key(decode(k)).hex() for k in config["keys"]]))
+        return
+    store = open_store(config)
+    if action == "write":
+        write_forever(store)
+        return
+    CONFIG.update(config)
+    # Bound here, not with a decorator at module level, because the store
+    # comes from the config; the name is still the module-level "work".
+    cached = memoize(store=store)(work)
+
+    if config.get("ready"):
+        Path(config["ready"]).touch()
+        go = Path(config["go"])
+        while not go.exists():
+            time.sleep(0.005)
+    results: dict[str, Any] = {}
+    for n in config["keys"]:
+        try:
+            results[str(n)] = cached(n)
+        except RuntimeError as exc:
+            results[str(n)] = f"error: {exc}"
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
