@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import math
 import os
 import pickle
 import shutil
 import sqlite3
+import struct
 import tempfile
 import threading
 import time
@@ -33,10 +35,11 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from hypothesis import settings
+from _store_worker import decode, finish, spawn
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-from strategies import store_keys, store_values
+from strategies import persistent_keys, store_keys, store_values
 
 from memokit import (
     MISSING,
@@ -878,6 +881,60 @@ class TestRedisStore(PersistentContract):
 
     def write_raw(self, store: Any, key: Any, entry: bytes) -> None:
         store.client.set(self._redis_key(store, key), entry)
+
+
+# ---- stable keys (memokit._serialize): what every persistent store files entries under
+
+
+def _twin(key: Any) -> Any:
+    """Return a key equal to ``key`` built from other types (1 -> 1.0, True -> 1, ...)."""
+    if type(key) is bool:
+        return int(key)
+    if type(key) is int and abs(key) < 2**53:
+        return float(key)
+    if type(key) is float and key.is_integer():
+        return int(key)
+    if type(key) is tuple:
+        return tuple(_twin(item) for item in key)
+    if type(key) is frozenset:
+        return frozenset(_twin(item) for item in key)
+    return key
+
+
+@given(a=persistent_keys, b=persistent_keys)
+def test_key_bytes_differ_for_keys_that_differ(a: Hashable, b: Hashable) -> None:
+    """Two keys get the same stored bytes exactly when they compare equal."""
+    assert (storage_key(a) == storage_key(b)) == (a == b)
+
+
+@given(key=persistent_keys)
+def test_equal_keys_of_other_types_share_their_bytes(key: Hashable) -> None:
+    """A key rebuilt from equal values of other types (1.0 for 1, 1 for True) has the same bytes."""
+    twin = _twin(key)
+    assert twin == key
+    assert storage_key(twin) == storage_key(key)
+
+
+def test_nan_has_one_encoding_and_long_keys_a_digest() -> None:
+    """Every NaN encodes alike (apart from other floats); keys over 64 bytes become a digest."""
+    nan_bits = struct.unpack(">d", bytes.fromhex("7ff8000000000001"))[0]
+    assert storage_key(math.nan) == storage_key(nan_bits) != storage_key(math.inf)
+    long_a, long_b = "a" * 100, "a" * 99 + "b"
+    assert len(storage_key(long_a)) == 33 and storage_key(long_a).startswith(b"#")
+    assert storage_key(long_a) != storage_key(long_b)
+
+
+def test_key_bytes_are_the_same_in_every_process() -> None:
+    """Processes with different hash seeds encode str and frozenset keys to the same bytes."""
+    keys: list[Any] = [
+        "text",
+        ["frozenset", ["b", "a", "c", 3, 2.5]],
+        ["tuple", [1, ["frozenset", [["tuple", ["x", 1]], ["tuple", ["y", 2]]]]]],
+    ]
+    config = {"action": "keys", "keys": keys}
+    seen = [finish(spawn(config, hash_seed=seed)) for seed in (1, 2, 3)]
+    here = [storage_key(decode(k)).hex() for k in keys]
+    assert seen == [here, here, here]
 
 
 # ---- the reference-model machines, run on the persistent stores
