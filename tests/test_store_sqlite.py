@@ -35,7 +35,7 @@ def test_file_is_in_wal_mode_and_has_the_schema(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"memokit_entries", "memokit_namespaces", "memokit_leases"} <= tables
+    assert {"memokit_entries", "memokit_values", "memokit_namespaces", "memokit_leases"} <= tables
 
 
 @pytest.mark.parametrize(
@@ -99,6 +99,20 @@ def test_hits_on_the_newest_entry_do_not_write(tmp_path: Path) -> None:
     assert conn.total_changes == before + 1
     assert store.get("old") == 1
     assert conn.total_changes == before + 1
+
+
+def test_refreshing_a_large_entry_does_not_rewrite_it(tmp_path: Path) -> None:
+    """Moving a 1 MiB entry to the front of the LRU order writes kilobytes, not the megabyte."""
+    path = tmp_path / "c.db"
+    store = SQLiteStore(path, secret=SECRET, maxsize=10)
+    store.set("big", b"x" * 2**20)
+    store.set("small", 1)
+    conn = store._db.connect()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    wal = Path(f"{path}-wal")
+    assert wal.stat().st_size == 0
+    assert store.get("big") == b"x" * 2**20  # not the newest: refreshed
+    assert 0 < wal.stat().st_size < 64 * 1024
 
 
 def test_unbounded_hits_never_write(tmp_path: Path) -> None:
@@ -209,6 +223,8 @@ def test_sigkill_while_writing_leaves_no_half_entry(tmp_path: Path) -> None:
         with closing(sqlite3.connect(path)) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
             rows = conn.execute("SELECT COUNT(*) FROM memokit_entries").fetchone()[0]
+            values = conn.execute("SELECT COUNT(*) FROM memokit_values").fetchone()[0]
+        assert values == rows  # no entry without its value, no value left behind
         store = SQLiteStore(path, secret=SECRET)
         found = {}
         for n in range(rows + 10):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import hmac
 import math
 import os
 import pickle
@@ -54,7 +55,7 @@ from memokit import (
     dp,
     memoize,
 )
-from memokit._serialize import storage_key
+from memokit._serialize import Codec, storage_key
 
 
 class StoreContract:
@@ -847,7 +848,8 @@ class TestSQLiteStore(PersistentContract):
     def raw_entry(self, store: Any, key: Any) -> bytes | None:
         with closing(sqlite3.connect(self.path)) as conn:
             row = conn.execute(
-                "SELECT e.value FROM memokit_entries e JOIN memokit_namespaces n ON e.ns = n.id "
+                "SELECT v.value FROM memokit_entries e JOIN memokit_namespaces n ON e.ns = n.id "
+                "JOIN memokit_values v ON v.id = e.id "
                 "WHERE n.name = ? AND n.version = ? AND e.key = ?",
                 (store.name, store.version, storage_key(key)),
             ).fetchone()
@@ -857,8 +859,9 @@ class TestSQLiteStore(PersistentContract):
         store.set(key, None)  # creates the row (and the namespace), then overwrite its bytes
         with closing(sqlite3.connect(self.path)) as conn, conn:
             conn.execute(
-                "UPDATE memokit_entries SET value = ? WHERE key = ? AND ns = "
-                "(SELECT id FROM memokit_namespaces WHERE name = ? AND version = ?)",
+                "UPDATE memokit_values SET value = ? WHERE id = "
+                "(SELECT e.id FROM memokit_entries e JOIN memokit_namespaces n ON e.ns = n.id "
+                "WHERE e.key = ? AND n.name = ? AND n.version = ?)",
                 (entry, storage_key(key), store.name, store.version),
             )
 
@@ -913,6 +916,20 @@ def test_equal_keys_of_other_types_share_their_bytes(key: Hashable) -> None:
     twin = _twin(key)
     assert twin == key
     assert storage_key(twin) == storage_key(key)
+
+
+@given(
+    secret=st.binary(min_size=16, max_size=100),
+    context=st.binary(max_size=100),
+    value=st.binary(max_size=300),
+)
+def test_entry_tags_are_hmac_sha256(secret: bytes, context: bytes, value: bytes) -> None:
+    """A signed entry's tag is HMAC-SHA256 (as hmac.new computes it) of header, context, payload."""
+    entry = Codec("pickle", secret).dumps(context, value)
+    header, tag, payload = entry[:2], entry[2:34], entry[34:]
+    message = header + bytes((len(context),)) + context + payload
+    assert tag == hmac.new(secret, message, "sha256").digest()
+    assert Codec("pickle", secret).loads(context, entry) == value
 
 
 def test_nan_has_one_encoding_and_long_keys_a_digest() -> None:

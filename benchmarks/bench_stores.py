@@ -1,0 +1,581 @@
+"""Time persistent stores per call: SQLiteStore against joblib.Memory and diskcache, and RedisStore.
+
+Issue 6 ("Speed") asks for the hit and miss time per call of ``@memoize``
+over ``SQLiteStore`` next to ``joblib.Memory.cache`` and diskcache's
+``Cache.memoize``, for small values and for a 1 MB ``bytes`` payload, and
+for ``RedisStore`` on loopback. This script:
+
+* decorates two functions per row: ``small(n) -> n`` and ``large(n)`` (the
+  same 1 MiB ``bytes`` object for every ``n``), each store in a fresh
+  directory (or key prefix);
+* times a *hit* as a loop calling one cached key (calibrated to last
+  ``>= --sample-ms``), and a *miss* as calls with keys never used before
+  (each miss writes a new entry: 1 MiB for ``large``);
+* takes one sample of every cell per round, rows in a shuffled order within
+  an operation, for ``--repeats`` rounds, all in this one process, so that
+  machine noise falls on every row alike;
+* reports the median and minimum in microseconds per call, and each median
+  over SQLiteStore's median for the same operation;
+* prints PASS/FAIL for the issue's target (SQLiteStore's hit at least as
+  fast as diskcache's memoize and faster than joblib.Memory) from the
+  medians, and, for the 1 MiB rows, the cost of one HMAC-SHA256 over the
+  payload (every signed hit pays it; the peers verify nothing). Timing is
+  reported, never enforced: the exit status is 0 whatever the verdicts.
+
+memokit stores sign with a fixed benchmark secret. RedisStore runs against
+``--redis-url``, or else a ``redis-server`` this script starts on a free
+loopback port (without persistence) and stops; without either its rows say
+why they were not measured.
+
+Usage::
+
+    python benchmarks/bench_stores.py                 # full run, ~1-2 minutes
+    python benchmarks/bench_stores.py --quick         # smoke run, a few seconds
+    python benchmarks/bench_stores.py --redis-url redis://127.0.0.1:6379/0 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import hmac
+import importlib
+import importlib.metadata
+import io
+import itertools
+import json
+import os
+import platform
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+# Measure the working tree's memokit, not an installed copy.
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from memokit import RedisStore, SQLiteStore, memoize  # noqa: E402
+
+X = "\N{MULTIPLICATION SIGN}"
+Fn = Callable[..., Any]
+SECRET = "bench-stores-secret-not-for-real-use"
+PAYLOAD = bytes(range(256)) * 4096  # 1 MiB, no NumPy
+REFERENCE = "sqlite"
+OPS = ("hit_small", "miss_small", "hit_1mb", "miss_1mb")
+OP_LABELS = {
+    "hit_small": "hit, small",
+    "miss_small": "miss, small",
+    "hit_1mb": "hit, 1 MiB",
+    "miss_1mb": "miss, 1 MiB",
+}
+#: Computations of the functions below, to check that each row really caches.
+COMPUTED: list[int] = []
+
+
+def small(n: int) -> int:
+    """The small-value function."""
+    COMPUTED.append(n)
+    return n
+
+
+def large(n: int) -> bytes:
+    """The 1 MiB-payload function."""
+    COMPUTED.append(n)
+    return PAYLOAD
+
+
+# ---------------------------------------------------------------- rows
+
+
+@dataclass
+class Row:
+    """One implementation: how to cache a function in a directory."""
+
+    id: str
+    label: str
+    decorate: Callable[[Fn, Path], Fn] | None  # None: not available (see note)
+    note: str = ""
+    ops: tuple[str, ...] = OPS
+    family: str = "disk"
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+def _optional(name: str) -> tuple[Any, str]:
+    try:
+        return importlib.import_module(name), ""
+    except Exception as exc:
+        return None, f"not installed ({type(exc).__name__}: {exc})"
+
+
+class RedisServer:
+    """A redis-server on a free loopback port, without persistence (started by this script)."""
+
+    def __init__(self, workdir: Path) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port: int = sock.getsockname()[1]
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(workdir), "--loglevel", "warning"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def wait(self, redis: Any) -> None:
+        """Wait (up to 10 s) until the server answers PING."""
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                client.close()
+                return
+            except redis.exceptions.ConnectionError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Stop the server."""
+        self.process.terminate()
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def redis_url(given: str | None, workdir: Path) -> tuple[str | None, str, RedisServer | None]:
+    """Return (URL or None, why not, server started here or None)."""
+    redis, why = _optional("redis")
+    if redis is None:
+        return None, f"redis client {why}; pip install 'memokit[redis]'", None
+    if given:
+        return given, "", None
+    if shutil.which("redis-server") is None:
+        return None, "redis-server not installed and no --redis-url given", None
+    server = RedisServer(workdir)
+    try:
+        server.wait(redis)
+    except Exception as exc:
+        server.stop()
+        return None, f"could not start redis-server ({exc})", None
+    return server.url, "", server
+
+
+def build_rows(redis_at: str | None, redis_why: str) -> tuple[list[Row], dict[str, str]]:
+    """Every row, and the peers' versions."""
+
+    def sqlite(fn: Fn, where: Path) -> Fn:
+        return memoize(store=SQLiteStore(where / "memokit.db", secret=SECRET))(fn)
+
+    def sqlite_json(fn: Fn, where: Path) -> Fn:
+        return memoize(store=SQLiteStore(where / "memokit.db", serializer="json"))(fn)
+
+    def sqlite_lru(fn: Fn, where: Path) -> Fn:
+        store = SQLiteStore(where / "memokit.db", secret=SECRET, maxsize=100_000)
+        return memoize(store=store)(fn)
+
+    rows = [
+        Row("sqlite", "memokit SQLiteStore (pickle, HMAC-signed)", sqlite),
+        Row(
+            "sqlite_json",
+            "memokit SQLiteStore (json, unsigned)",
+            sqlite_json,
+            ops=("hit_small", "miss_small"),
+            note="JSON has no bytes: 1 MiB rows not applicable",
+        ),
+        Row("sqlite_lru", "memokit SQLiteStore(maxsize=100000)", sqlite_lru),
+    ]
+    versions: dict[str, str] = {}
+
+    diskcache, why = _optional("diskcache")
+    dc: Callable[[Fn, Path], Fn] | None = None
+    if diskcache is not None:
+        versions["diskcache"] = _version("diskcache")
+
+        def dc(fn: Fn, where: Path) -> Fn:
+            return cast(Fn, diskcache.Cache(str(where / "diskcache")).memoize()(fn))
+
+    rows.append(Row("diskcache", "diskcache Cache.memoize()", dc, why))
+
+    joblib, why = _optional("joblib")
+    jl: Callable[[Fn, Path], Fn] | None = None
+    if joblib is not None:
+        versions["joblib"] = _version("joblib")
+
+        def jl(fn: Fn, where: Path) -> Fn:
+            return cast(Fn, joblib.Memory(str(where / "joblib"), verbose=0).cache(fn))
+
+    rows.append(Row("joblib", "joblib Memory.cache", jl, why))
+
+    rd: Callable[[Fn, Path], Fn] | None = None
+    if redis_at is not None:
+        versions["redis-py"] = _version("redis")
+
+        def rd(fn: Fn, where: Path) -> Fn:
+            prefix = f"bench-{where.name}"
+            return memoize(store=RedisStore(redis_at, secret=SECRET, prefix=prefix))(fn)
+
+    rows.append(
+        Row("redis", "memokit RedisStore (loopback)", rd, redis_why, family="redis"),
+    )
+    return rows, versions
+
+
+def check_caches(row: Row, where: Path) -> str:
+    """Return a warning if the row does not cache (a fast non-cache proves nothing)."""
+    assert row.decorate is not None
+    fn = row.decorate(small, where)
+    COMPUTED.clear()
+    results = [fn(-1) for _ in range(3)]
+    if results != [-1] * 3 or COMPUTED != [-1]:
+        return f"{row.label}: 3 calls with one key computed {len(COMPUTED)} times"
+    return ""
+
+
+# ---------------------------------------------------------------- cells
+
+
+@dataclass
+class Cell:
+    """One (row, operation): a function to call and its samples in microseconds per call."""
+
+    row: str
+    op: str
+    fn: Fn
+    keys: Iterator[int]  # fresh keys for misses
+    calls: int = 1  # per sample: loop count for hits, new keys for misses
+    samples: list[float] = field(default_factory=list)
+
+    @property
+    def is_hit(self) -> bool:
+        return self.op.startswith("hit")
+
+    def run(self, calls: int) -> float:
+        """Make ``calls`` calls; return the seconds they took."""
+        fn = self.fn
+        if self.is_hit:
+            start = time.perf_counter()
+            for _ in itertools.repeat(None, calls):
+                fn(5)
+            return time.perf_counter() - start
+        keys = [next(self.keys) for _ in range(calls)]
+        start = time.perf_counter()
+        for key in keys:
+            fn(key)
+        return time.perf_counter() - start
+
+    def sample(self) -> None:
+        """Take one sample."""
+        self.samples.append(self.run(self.calls) / self.calls * 1e6)
+
+    def calibrate(self, sample_s: float) -> None:
+        """Pick the hit loop count that makes one sample last about ``sample_s``."""
+        calls = 1
+        while True:
+            elapsed = self.run(calls)
+            if elapsed >= sample_s / 4 or calls >= 1_000_000:
+                break
+            calls *= 4
+        elapsed = min(elapsed, self.run(calls))
+        self.calls = max(1, round(calls * sample_s / max(elapsed, 1e-9)))
+
+
+@dataclass(frozen=True)
+class Config:
+    """What to measure and how long."""
+
+    repeats: int
+    sample_ms: float
+    small_misses: int
+    large_misses: int
+    quick: bool
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Median and minimum of a cell's samples (µs per call)."""
+
+    median: float
+    min: float
+    samples: tuple[float, ...]
+
+    @classmethod
+    def of(cls, samples: list[float]) -> Summary:
+        return cls(statistics.median(samples), min(samples), tuple(samples))
+
+
+def hmac_floor_us(repeats: int) -> float:
+    """Median µs of one HMAC-SHA256 over the 1 MiB payload (what a signed hit must verify)."""
+    key = SECRET.encode()
+    times = []
+    for _ in range(max(repeats, 5)):
+        start = time.perf_counter()
+        hmac.new(key, PAYLOAD, "sha256").digest()
+        times.append((time.perf_counter() - start) * 1e6)
+    return statistics.median(times)
+
+
+# ---------------------------------------------------------------- report
+
+
+def parse_args(argv: list[str] | None) -> tuple[Config, Path | None, str | None]:
+    parser = argparse.ArgumentParser(
+        description="Time memoize over SQLiteStore against joblib.Memory and diskcache, "
+        "and RedisStore on loopback, in one process (issue 6)."
+    )
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write samples and results")
+    parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
+    parser.add_argument("--repeats", type=int, metavar="K", help="samples per cell (default 11)")
+    parser.add_argument("--sample-ms", type=float, metavar="MS", help="hit sample length (20)")
+    parser.add_argument("--redis-url", metavar="URL", help="measure RedisStore on this server")
+    args = parser.parse_args(argv)
+    repeats = args.repeats if args.repeats is not None else (3 if args.quick else 11)
+    if repeats < 1:
+        parser.error("--repeats must be >= 1")
+    config = Config(
+        repeats=repeats,
+        sample_ms=args.sample_ms or (2.0 if args.quick else 20.0),
+        small_misses=10 if args.quick else 100,
+        large_misses=2 if args.quick else 4,
+        quick=args.quick,
+    )
+    return config, args.json, args.redis_url
+
+
+def fmt(us: float) -> str:
+    return f"{us:,.1f}" if us < 1000 else f"{us:,.0f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    config, json_path, given_url = parse_args(argv)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="replace")
+    started = time.perf_counter()
+    workdir = Path(tempfile.mkdtemp(prefix="bench_stores-"))
+    server: RedisServer | None = None
+    try:
+        url, redis_why, server = redis_url(given_url, workdir)
+        rows, versions = build_rows(url, redis_why)
+        results, warnings, floor = run(rows, config, workdir)
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    elapsed = time.perf_counter() - started
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    peers = ", ".join(f"{k} {v}" for k, v in sorted(versions.items())) or "no peers installed"
+    print(f"bench_stores  {now}")
+    print(f"python    {sys.version}")
+    print(f"platform  {platform.platform()}  ({os.cpu_count()} CPUs)")
+    print(f"memokit   from {REPO / 'memokit'};  {peers};  SQLite {_sqlite_version()}")
+    print(
+        f"{config.repeats} rounds, one sample of every cell per round, rows shuffled; "
+        f"hits >= {config.sample_ms:g} ms per sample; misses: {config.small_misses} new keys "
+        f"(small), {config.large_misses} (1 MiB) per sample{'  [--quick]' if config.quick else ''}"
+    )
+    print()
+    header = ["median us/call (x SQLiteStore)", *(OP_LABELS[op] for op in OPS)]
+    table = [header]
+    for row in rows:
+        line = [row.label]
+        for op in OPS:
+            s = results.get(row.id, {}).get(op)
+            ref = results.get(REFERENCE, {}).get(op)
+            if s is None:
+                line.append("-")
+            elif ref is None or row.id == REFERENCE:
+                line.append(fmt(s.median))
+            else:
+                line.append(f"{fmt(s.median)} ({s.median / ref.median:.2f}{X})")
+        table.append(line)
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    for r in table:
+        print(
+            r[0].ljust(widths[0])
+            + "".join("  " + t.rjust(w) for t, w in zip(r[1:], widths[1:], strict=False))
+        )
+    print()
+    print("  min us/call, for the noise:")
+    for row in rows:
+        mins = [results.get(row.id, {}).get(op) for op in OPS]
+        if any(mins):
+            cells = "  ".join(
+                f"{OP_LABELS[op]} {fmt(m.min)}" for op, m in zip(OPS, mins, strict=False) if m
+            )
+            print(f"    {row.label}: {cells}")
+    for row in rows:
+        if row.decorate is None or row.note:
+            print(f"  {row.label}: {row.note or 'not measured'}")
+    for text in warnings.values():
+        print(f"  ! WARNING {text}: its numbers do not measure a cache")
+    print(
+        f"  HMAC-SHA256 over the 1 MiB payload alone: {fmt(floor)} us "
+        f"(every signed 1 MiB hit verifies one; diskcache and joblib verify nothing)."
+    )
+    print()
+    print('Target (issue 6 "Speed"): SQLiteStore hit <= diskcache memoize hit, < joblib hit.')
+    checks = verdicts(results)
+    for check in checks:
+        print("  " + check["text"])
+    judged = [c for c in checks if c["status"] != "SKIP"]
+    print(
+        f"Summary: {sum(c['status'] == 'PASS' for c in judged)}/{len(judged)} PASS; "
+        f"run took {elapsed:.1f} s"
+    )
+    if json_path is not None:
+        write_json(json_path, config, rows, versions, results, warnings, checks, floor, now)
+        print(f"JSON written to {json_path}")
+    return 0
+
+
+def _sqlite_version() -> str:
+    import sqlite3
+
+    return sqlite3.sqlite_version
+
+
+def run(
+    rows: list[Row], config: Config, workdir: Path
+) -> tuple[dict[str, dict[str, Summary]], dict[str, str], float]:
+    """Build, check, calibrate and sample every cell; return summaries, warnings, HMAC floor."""
+    cells: list[Cell] = []
+    warnings: dict[str, str] = {}
+    fresh = itertools.count(1000)
+    for row in rows:
+        if row.decorate is None:
+            continue
+        where = workdir / row.id
+        where.mkdir()
+        warning = check_caches(row, where)
+        if warning:
+            warnings[row.id] = warning
+        fns = {"small": row.decorate(small, where), "1mb": row.decorate(large, where)}
+        for op in row.ops:
+            fn = fns[op.split("_")[1]]
+            cell = Cell(row.id, op, fn, fresh)
+            if cell.is_hit:
+                fn(5)  # the miss that makes every timed call a hit
+                cell.calibrate(config.sample_ms / 1000)
+            else:
+                cell.calls = config.small_misses if op == "miss_small" else config.large_misses
+            cells.append(cell)
+    by_op: dict[str, list[Cell]] = {}
+    for cell in cells:
+        by_op.setdefault(cell.op, []).append(cell)
+    rng = random.Random(20240606)
+    for cell in cells:  # warm-up, discarded
+        cell.run(1)
+    gc.collect()
+    for _ in range(config.repeats):
+        for op in OPS:
+            group = by_op.get(op, [])
+            rng.shuffle(group)
+            for cell in group:
+                cell.sample()
+    results: dict[str, dict[str, Summary]] = {}
+    for cell in cells:
+        results.setdefault(cell.row, {})[cell.op] = Summary.of(cell.samples)
+    return results, warnings, hmac_floor_us(config.repeats)
+
+
+def verdicts(results: dict[str, dict[str, Summary]]) -> list[dict[str, Any]]:
+    """SQLiteStore's hit against diskcache (<= 1x) and joblib (< 1x), small and 1 MiB."""
+    out: list[dict[str, Any]] = []
+    for op in ("hit_small", "hit_1mb"):
+        for peer, strict in (("diskcache", False), ("joblib", True)):
+            mine = results.get(REFERENCE, {}).get(op)
+            theirs = results.get(peer, {}).get(op)
+            if mine is None or theirs is None:
+                out.append({"op": op, "peer": peer, "status": "SKIP", "ratio": None,
+                            "text": f"SKIP  {OP_LABELS[op]}: {peer} not measured"})  # fmt: skip
+                continue
+            ratio = mine.median / theirs.median
+            ok = ratio < 1.0 if strict else ratio <= 1.0
+            status = "PASS" if ok else "FAIL"
+            sign = "<" if strict else "<="
+            text = (
+                f"{status}  {OP_LABELS[op]}: SQLiteStore / {peer} = {ratio:.2f}{X} "
+                f"(target {sign} 1.00{X}; {fmt(mine.median)} vs {fmt(theirs.median)} us; "
+                f"from minimums {mine.min / theirs.min:.2f}{X})"
+            )
+            out.append({"op": op, "peer": peer, "status": status, "ratio": ratio, "text": text})
+    return out
+
+
+def write_json(
+    path: Path,
+    config: Config,
+    rows: list[Row],
+    versions: dict[str, str],
+    results: dict[str, dict[str, Summary]],
+    warnings: dict[str, str],
+    checks: list[dict[str, Any]],
+    floor: float,
+    now: str,
+) -> None:
+    """Write every sample, median and ratio, and the verdicts."""
+    data: dict[str, Any] = {
+        "meta": {
+            "date": now,
+            "python": sys.version,
+            "platform": platform.platform(),
+            "cpu_count": os.cpu_count(),
+            "peer_versions": versions,
+            "sqlite_version": _sqlite_version(),
+        },
+        "config": {
+            "repeats": config.repeats,
+            "quick": config.quick,
+            "hit_sample_ms": config.sample_ms,
+            "small_misses_per_sample": config.small_misses,
+            "large_misses_per_sample": config.large_misses,
+            "payload_bytes": len(PAYLOAD),
+            "reference": REFERENCE,
+        },
+        "operations": OP_LABELS,
+        "hmac_sha256_1mib_us": floor,
+        "rows": {},
+        "verdicts": [{k: v for k, v in c.items() if k != "text"} for c in checks],
+    }
+    for row in rows:
+        ops = {}
+        for op, s in results.get(row.id, {}).items():
+            ref = results.get(REFERENCE, {}).get(op)
+            ops[op] = {
+                "median_us": s.median,
+                "min_us": s.min,
+                "samples_us": list(s.samples),
+                "ratio_vs_sqlite": None if ref is None else s.median / ref.median,
+            }
+        data["rows"][row.id] = {
+            "label": row.label,
+            "family": row.family,
+            "available": row.decorate is not None,
+            "note": row.note,
+            "warning": warnings.get(row.id, ""),
+            "ops": ops,
+        }
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

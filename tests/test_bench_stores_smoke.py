@@ -1,0 +1,66 @@
+"""Smoke run of benchmarks/bench_stores.py: --quick exits 0 and writes complete JSON."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from _redis_server import REQUIRE_ENV, unavailable_reason
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_STORES = ROOT / "benchmarks" / "bench_stores.py"
+OPS = ("hit_small", "miss_small", "hit_1mb", "miss_1mb")
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value) and value > 0
+
+
+def test_bench_stores_quick_writes_every_median(tmp_path: Path) -> None:
+    """bench_stores --quick exits 0 and reports a positive median per measured row and op."""
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, str(BENCH_STORES), "--quick", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "SQLiteStore" in proc.stdout and "Target" in proc.stdout
+    data = json.loads(out.read_text(encoding="utf-8"))
+    rows = data["rows"]
+
+    expected = {"sqlite", "sqlite_json", "sqlite_lru"}
+    expected |= {peer for peer in ("diskcache", "joblib") if importlib.util.find_spec(peer)}
+    redis_here = unavailable_reason() is None
+    if redis_here or os.environ.get(REQUIRE_ENV) == "1":
+        expected.add("redis")  # under MEMOKIT_REQUIRE_REDIS=1 a missing server fails here
+    else:
+        assert not rows["redis"]["available"] and rows["redis"]["note"]
+    available = {rid for rid, row in rows.items() if row["available"]}
+    assert expected <= available, f"expected but not measured: {expected - available}"
+
+    for rid in available:
+        row = rows[rid]
+        assert not row["warning"], row["warning"]
+        ops = OPS if rid != "sqlite_json" else OPS[:2]
+        assert set(row["ops"]) == set(ops), rid
+        for op in ops:
+            cell = row["ops"][op]
+            assert _positive(cell["median_us"]) and _positive(cell["min_us"]), (rid, op)
+            assert cell["samples_us"] and all(_positive(x) for x in cell["samples_us"])
+            assert _positive(cell["ratio_vs_sqlite"]), (rid, op)
+    assert _positive(data["hmac_sha256_1mib_us"])
+    statuses = {(v["op"], v["peer"]): v["status"] for v in data["verdicts"]}
+    assert set(statuses) == {(op, peer) for op in ("hit_small", "hit_1mb") for peer in
+                             ("diskcache", "joblib")}  # fmt: skip
+    for (_, peer), status in statuses.items():
+        assert status in ({"PASS", "FAIL"} if peer in available else {"SKIP"}), (peer, status)
