@@ -886,6 +886,47 @@ class TestRedisStore(PersistentContract):
         store.client.set(self._redis_key(store, key), entry)
 
 
+# ---- a store that fails to write
+
+
+class RefusingStore(LRUStore[Any]):
+    """A store memoize reaches through the protocol alone, whose set raises (a full disk)."""
+
+    def set(self, key: Hashable, value: Any) -> None:
+        raise OSError("disk full")
+
+
+def test_a_failed_store_write_ends_the_flight_for_waiting_threads() -> None:
+    """When store.set raises, the owner and the threads waiting on the same miss all get it."""
+    computed: list[int] = []
+
+    @memoize(store=RefusingStore(8))
+    def slow(n: int) -> int:
+        computed.append(n)
+        time.sleep(0.2)
+        return n
+
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def call() -> None:
+        barrier.wait()
+        try:
+            slow(1)
+        except OSError as exc:
+            outcomes.append(str(exc))
+
+    # Daemon threads: a waiter left hanging fails the assertion below, not the run.
+    threads = [threading.Thread(target=call, daemon=True) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert outcomes == ["disk full"] * 4
+    assert computed == [1]  # one computation, its failure shared, nothing stored
+    assert slow.cache_info().currsize == 0
+
+
 # ---- stable keys (memokit._serialize): what every persistent store files entries under
 
 
