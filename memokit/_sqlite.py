@@ -503,15 +503,22 @@ class SQLiteStore:
         token = new_token()
         delays = wait_delays()
         while True:
-            state = self._claim(conn, ns, kb, token)
+            state: str = self._claim(conn, ns, kb, token)
             if state == "claimed":
                 break
+            if state == "busy":
+                # Wait with reads only: a write transaction per poll would
+                # queue the waiters behind each other and the owner's write.
+                while True:
+                    time.sleep(next(delays))
+                    state = self._peek(conn, ns, kb, token)
+                    if state != "busy":
+                        break
             if state == "stored":
                 value = self._get(conn, ns, kb)
                 if value is not MISSING:
                     return value
-                continue  # expired or rejected since: claim again
-            time.sleep(next(delays))
+                # expired or rejected since: claim again
         lock_ttl = self._lock_ttl
 
         def renew() -> None:
@@ -537,21 +544,33 @@ class SQLiteStore:
             raise
         return value
 
+    @staticmethod
+    def _peek(
+        conn: sqlite3.Connection, ns: int, kb: bytes, token: str
+    ) -> Literal["stored", "busy", "free"]:
+        """Whether the key is stored, leased by another live process, or neither (read only)."""
+        now = time.time()
+        if conn.execute(
+            f"SELECT 1 FROM memokit_entries WHERE ns = ?1 AND key = ?2 AND {_LIVE}",
+            (ns, kb, now),
+        ).fetchone():
+            return "stored"
+        lease = conn.execute(
+            "SELECT owner, expires FROM memokit_leases WHERE ns = ? AND key = ?", (ns, kb)
+        ).fetchone()
+        if lease is not None and lease[0] != token.encode() and lease[1] > now:
+            return "busy"
+        return "free"
+
     def _claim(
         self, conn: sqlite3.Connection, ns: int, kb: bytes, token: str
     ) -> Literal["claimed", "stored", "busy"]:
-        now = time.time()
+        """Take the lease on the key unless it is stored or leased (one write transaction)."""
         with _transaction(conn):
-            if conn.execute(
-                f"SELECT 1 FROM memokit_entries WHERE ns = ?1 AND key = ?2 AND {_LIVE}",
-                (ns, kb, now),
-            ).fetchone():
-                return "stored"
-            lease = conn.execute(
-                "SELECT owner, expires FROM memokit_leases WHERE ns = ? AND key = ?", (ns, kb)
-            ).fetchone()
-            if lease is not None and lease[0] != token.encode() and lease[1] > now:
-                return "busy"
+            state = self._peek(conn, ns, kb, token)
+            if state != "free":
+                return state
+            now = time.time()
             conn.execute(
                 "INSERT INTO memokit_leases (ns, key, owner, expires) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (ns, key) DO UPDATE SET owner = excluded.owner, "
