@@ -92,32 +92,33 @@ _SCHEMA_SQL = (
     END""",
 )
 
-# ?1 = ns, ?2 = key. The newest "used" of a namespace, read from the end of
-# the (ns, used) index: O(log n). (MAX(used) with "WHERE ns = ?1" scans the
+# Named parameters: :ns, :key, :value, :expires, :now. The newest "used" of a
+# namespace, read from the end of the (ns, used) index: O(log n). (MAX(used)
+# with "WHERE ns = :ns" scans the
 # namespace's rows instead: measured at 9 us with 300 entries.)
-_NEWEST = "(SELECT used FROM memokit_entries WHERE ns = ?1 ORDER BY used DESC LIMIT 1)"
+_NEWEST = "(SELECT used FROM memokit_entries WHERE ns = :ns ORDER BY used DESC LIMIT 1)"
 _GET = (
     "SELECT v.value, e.expires, 1 FROM memokit_entries e JOIN memokit_values v ON v.id = e.id "
-    "WHERE e.ns = ?1 AND e.key = ?2"
+    "WHERE e.ns = :ns AND e.key = :key"
 )
 # For a bounded store, also whether the entry is already the most recently
 # used one (then a hit need not write).
 _GET_LRU = (
     f"SELECT v.value, e.expires, e.used = {_NEWEST} FROM memokit_entries e "
-    "JOIN memokit_values v ON v.id = e.id WHERE e.ns = ?1 AND e.key = ?2"
+    "JOIN memokit_values v ON v.id = e.id WHERE e.ns = :ns AND e.key = :key"
 )
-_TOUCH = f"UPDATE memokit_entries SET used = {_NEWEST} + 1 WHERE ns = ?1 AND key = ?2"
-# ?1 = ns, ?2 = key, ?3 = value, ?4 = expires: run both, in one transaction.
+_TOUCH = f"UPDATE memokit_entries SET used = {_NEWEST} + 1 WHERE ns = :ns AND key = :key"
+# An entry and its value: run both, in one transaction.
 _PUT_ENTRY = (
     "INSERT INTO memokit_entries (ns, key, expires, used) VALUES "
-    f"(?1, ?2, ?4, COALESCE({_NEWEST}, 0) + 1) "
+    f"(:ns, :key, :expires, COALESCE({_NEWEST}, 0) + 1) "
     "ON CONFLICT (ns, key) DO UPDATE SET expires = excluded.expires, used = excluded.used"
 )
 _PUT_VALUE = (
     "INSERT OR REPLACE INTO memokit_values (id, value) VALUES "
-    "((SELECT id FROM memokit_entries WHERE ns = ?1 AND key = ?2), ?3)"
+    "((SELECT id FROM memokit_entries WHERE ns = :ns AND key = :key), :value)"
 )
-_LIVE = "(expires IS NULL OR expires > ?3)"
+_LIVE = "(expires IS NULL OR expires > :now)"
 
 # Connections of threads that existed before a fork: a child must never use
 # (or close: closing runs a checkpoint) the parent's connections, so it keeps
@@ -361,14 +362,15 @@ class SQLiteStore:
         return self._get(conn, self._namespace(conn) if ns is None else ns, kb)
 
     def _get(self, conn: sqlite3.Connection, ns: int, kb: bytes) -> Any:
-        row = conn.execute(self._get_sql, (ns, kb)).fetchone()
+        where = {"ns": ns, "key": kb}
+        row = conn.execute(self._get_sql, where).fetchone()
         if row is None:
             return MISSING
         entry, expires, newest = row
         if expires is not None and expires <= time.time():
             conn.execute(
-                f"DELETE FROM memokit_entries WHERE ns = ?1 AND key = ?2 AND NOT {_LIVE}",
-                (ns, kb, time.time()),
+                f"DELETE FROM memokit_entries WHERE ns = :ns AND key = :key AND NOT {_LIVE}",
+                {"ns": ns, "key": kb, "now": time.time()},
             )
             return MISSING
         try:
@@ -377,7 +379,7 @@ class SQLiteStore:
             self._reject(conn, ns, kb, entry, str(bad))
             return MISSING
         if self._maxsize is not None and not newest:
-            conn.execute(_TOUCH, (ns, kb))
+            conn.execute(_TOUCH, where)
         return value
 
     def _reject(
@@ -386,9 +388,9 @@ class SQLiteStore:
         # Delete it only if it is still the same bytes: another process may
         # have replaced it with a good entry since.
         conn.execute(
-            "DELETE FROM memokit_entries WHERE ns = ?1 AND key = ?2 AND "
-            "(SELECT value FROM memokit_values v WHERE v.id = memokit_entries.id) = ?3",
-            (ns, kb, entry),
+            "DELETE FROM memokit_entries WHERE ns = :ns AND key = :key AND "
+            "(SELECT value FROM memokit_values v WHERE v.id = memokit_entries.id) = :value",
+            {"ns": ns, "key": kb, "value": entry},
         )
         with self._lock:
             self._rejected += 1
@@ -420,8 +422,9 @@ class SQLiteStore:
         expires = None if self._ttl is None else now + self._ttl
         with _transaction(conn):
             if maxsize != 0:
-                conn.execute(_PUT_ENTRY, (ns, kb, entry, expires))
-                conn.execute(_PUT_VALUE, (ns, kb, entry))
+                row = {"ns": ns, "key": kb, "value": entry, "expires": expires}
+                conn.execute(_PUT_ENTRY, row)
+                conn.execute(_PUT_VALUE, row)
             if lease is not None:
                 conn.execute(
                     "DELETE FROM memokit_leases WHERE ns = ? AND key = ? AND owner = ?",
@@ -435,7 +438,9 @@ class SQLiteStore:
         if count <= maxsize:
             return
         # Expired entries go first, and do not count as evictions.
-        conn.execute(f"DELETE FROM memokit_entries WHERE ns = ?1 AND NOT {_LIVE}", (ns, None, now))
+        conn.execute(
+            f"DELETE FROM memokit_entries WHERE ns = :ns AND NOT {_LIVE}", {"ns": ns, "now": now}
+        )
         count = self._count(conn, ns)
         if count > maxsize:
             dropped = conn.execute(
@@ -458,7 +463,8 @@ class SQLiteStore:
         ns = self._namespace(conn)
         now = time.time()
         live = conn.execute(
-            f"DELETE FROM memokit_entries WHERE ns = ?1 AND key = ?2 AND {_LIVE}", (ns, kb, now)
+            f"DELETE FROM memokit_entries WHERE ns = :ns AND key = :key AND {_LIVE}",
+            {"ns": ns, "key": kb, "now": now},
         ).rowcount
         if not live:
             conn.execute("DELETE FROM memokit_entries WHERE ns = ? AND key = ?", (ns, kb))
@@ -473,8 +479,8 @@ class SQLiteStore:
         """Return the number of live (unexpired) entries in this namespace."""
         conn = self._db.connect()
         row = conn.execute(
-            f"SELECT COUNT(*) FROM memokit_entries WHERE ns = ?1 AND {_LIVE}",
-            (self._namespace(conn), None, time.time()),
+            f"SELECT COUNT(*) FROM memokit_entries WHERE ns = :ns AND {_LIVE}",
+            {"ns": self._namespace(conn), "now": time.time()},
         ).fetchone()
         return int(row[0])
 
@@ -551,8 +557,8 @@ class SQLiteStore:
         """Whether the key is stored, leased by another live process, or neither (read only)."""
         now = time.time()
         if conn.execute(
-            f"SELECT 1 FROM memokit_entries WHERE ns = ?1 AND key = ?2 AND {_LIVE}",
-            (ns, kb, now),
+            f"SELECT 1 FROM memokit_entries WHERE ns = :ns AND key = :key AND {_LIVE}",
+            {"ns": ns, "key": kb, "now": now},
         ).fetchone():
             return "stored"
         lease = conn.execute(
