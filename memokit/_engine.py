@@ -1,4 +1,7 @@
-"""The explicit-stack engine that runs ``dp`` functions and ``DagEvaluator`` nodes.
+"""The explicit-stack engine that runs ``dp`` functions.
+
+(``DagEvaluator`` has its own, simpler loop in :mod:`memokit._dag`: its nodes
+are data, not suspended user code, so a frame there needs no generator.)
 
 A sub-problem is a generator: it *yields* a :class:`Request` for each
 sub-problem it needs and *returns* its own value. :func:`run` keeps the
@@ -7,7 +10,7 @@ memory, not by the recursion limit.
 
 How one sub-problem runs (the hot path; each choice was measured):
 
-* The front end (the generated ``dp`` wrapper, or the DAG evaluator) looks the
+* The front end (the generated ``dp`` wrapper) looks the
   key up first. A hit never reaches the engine as a request: the front end
   returns the value, the frame yields it and the engine hands it straight
   back. A miss creates the sub-problem's generator and a :class:`Request`
@@ -68,7 +71,7 @@ def short_repr(value: object) -> str:
 
 
 class Source:
-    """Where requests come from: one per ``dp`` function or ``DagEvaluator``.
+    """Where requests come from: one per ``dp`` function.
 
     The engine stores a finished value with ``data[key] = value`` when
     ``data`` is the store's dict, else with ``put(key, value)``. The engine

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from strategies import WeightedDag, lru_sizes, weighted_dags
 
-from memokit import CycleError, DagEvaluator, DagStats, LRUStore
+from memokit import CycleError, DagEvaluator, DagStats, DictStore, LRUStore
 
 PROPERTY_SETTINGS = settings(max_examples=80, deadline=None)
 
@@ -352,3 +352,136 @@ def test_threads_evaluate_one_graph() -> None:
     finally:
         sys.setswitchinterval(old)
     assert results == {n: (n * (n + 1) // 2) % 1_000_003 for n in sizes}
+
+
+# ---------------------------------------------------------------- keys, cycles and counts in depth
+
+
+class AllEqual:
+    """A hashable node type whose instances all compare equal and share one hash."""
+
+    def __init__(self, label: int, inputs: Iterable[AllEqual] = ()) -> None:
+        self.label = label
+        self.inputs = list(inputs)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AllEqual)
+
+    def __hash__(self) -> int:
+        return 0
+
+
+def test_hashable_nodes_that_all_compare_equal_are_still_separate() -> None:
+    """Identity keys never merge nodes whose == says they are equal (they are keyed by id)."""
+    computed: Counter[int] = Counter()
+
+    def compute(node: AllEqual, values: list[int]) -> int:
+        computed[node.label] += 1
+        return node.label + sum(values)
+
+    a, b = AllEqual(1), AllEqual(2)
+    top = AllEqual(100, [a, b, a])
+    ev = DagEvaluator(inputs=lambda n: n.inputs, compute=compute)
+    assert ev.evaluate(top) == 100 + 1 + 2 + 1
+    assert computed == Counter({1: 1, 2: 1, 100: 1})
+    assert ev.stats().hits == 1  # the second use of a
+
+
+def test_plain_nodes_are_their_own_keys_and_stay_alive_with_their_entries() -> None:
+    """A node of a plain class is held by the store while its entry lives, then released."""
+    import gc
+    import weakref
+
+    class Plain:
+        def __init__(self, inputs: list[Plain]) -> None:
+            self.inputs = inputs
+
+    leaf = Plain([])
+    top = Plain([leaf])
+    watch = weakref.ref(leaf)
+    ev = DagEvaluator(inputs=lambda n: n.inputs, compute=lambda n, v: 1 + sum(v))
+    assert ev.evaluate(top) == 2
+    del top, leaf
+    gc.collect()
+    assert watch() is not None  # held by its entry
+    ev.clear()
+    gc.collect()
+    assert watch() is None
+
+
+def test_a_long_cycle_deep_in_a_chain_is_reported_with_its_whole_path() -> None:
+    """A 1,000-node ring reached through a 5,000-node chain raises CycleError listing the ring."""
+    ring = [Node(i) for i in range(1000)]
+    for i, node in enumerate(ring):
+        node.inputs = [ring[(i + 1) % len(ring)]]
+    chain = [Node(-i) for i in range(5000)]
+    for i in range(len(chain) - 1):
+        chain[i].inputs = [chain[i + 1]]
+    chain[-1].inputs = [ring[0]]
+    ev = node_evaluator(Counter())
+    with pytest.raises(CycleError) as caught:
+        ev.evaluate(chain[0])
+    path = caught.value.path
+    assert len(path) == len(ring) + 1
+    assert path[0] is path[-1]
+    assert {id(n) for n in path} == {id(n) for n in ring}
+    assert ev.stats().currsize == 0
+
+
+def test_a_node_that_is_its_own_input_is_a_cycle() -> None:
+    """A self-loop is a cycle of one node: path (n, n)."""
+    node = Node(7)
+    node.inputs = [node]
+    with pytest.raises(CycleError) as caught:
+        node_evaluator(Counter()).evaluate(node)
+    assert len(caught.value.path) == 2
+    assert caught.value.path[0] is node and caught.value.path[1] is node
+
+
+def test_recomputation_after_deleting_from_a_given_store_is_counted() -> None:
+    """With store= given, an entry its owner deletes is recomputed and counted as such."""
+    store: DictStore[Any] = DictStore()
+    ev = DagEvaluator(
+        inputs=lambda n: [n - 1] if n else [],
+        compute=lambda n, v: n + sum(v),
+        key=lambda n: n,
+        store=store,
+    )
+    assert ev.evaluate(3) == 6
+    assert store.delete(1)
+    assert ev.evaluate(2) == 3  # 2 is stored: a hit, nothing recomputed
+    assert ev.stats().recomputations == 0
+    store.delete(2)
+    assert ev.evaluate(2) == 3  # 2 again, from 1 again (0 is still stored)
+    assert ev.stats() == DagStats(
+        computations=6, hits=2, evictions=0, recomputations=2, currsize=4
+    )
+
+
+def test_invalidated_nodes_are_not_kept_alive() -> None:
+    """invalidate() remembers a node for the recomputation count without holding it."""
+    import gc
+    import weakref
+
+    class Plain:
+        def __init__(self) -> None:
+            self.inputs: list[Plain] = []
+
+    node = Plain()
+    watch = weakref.ref(node)
+    ev = DagEvaluator(inputs=lambda n: n.inputs, compute=lambda n, v: 1)
+    assert ev.evaluate(node) == 1
+    assert ev.invalidate(node)
+    del node
+    gc.collect()
+    assert watch() is None
+
+
+def test_a_stored_root_counts_one_hit() -> None:
+    """evaluate() on a stored node returns it from the store and counts a hit, no computation."""
+    ev: DagEvaluator[int, int] = DagEvaluator(
+        inputs=lambda n: [], compute=lambda n, v: n * 2, key=lambda n: n
+    )
+    assert ev.evaluate(21) == 42
+    assert ev.evaluate(21) == 42
+    assert ev.stats() == DagStats(computations=1, hits=1, evictions=0, recomputations=0, currsize=1)
