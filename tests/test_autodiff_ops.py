@@ -250,12 +250,25 @@ def test_combining_with_a_non_number_is_a_type_error(other: Any) -> None:
 
 
 @pytest.mark.parametrize("a", [0.0, -1.0, -1e-300])
-def test_log_and_sqrt_of_a_non_positive_input_are_value_errors(a: float) -> None:
-    """log and sqrt of x <= 0 raise ValueError saying the input must be positive and what it was."""
+def test_log_of_a_non_positive_input_is_a_value_error(a: float) -> None:
+    """log of x <= 0 raises ValueError saying the input must be positive and what it was."""
     with pytest.raises(ValueError, match=rf"log\(\) needs a positive input, got {a!r}"):
         Value(a).log()
-    with pytest.raises(ValueError, match=rf"sqrt\(\) needs a positive input.*got {a!r}"):
+
+
+@pytest.mark.parametrize("a", [-1.0, -1e-300])
+def test_sqrt_of_a_negative_input_is_a_value_error(a: float) -> None:
+    """sqrt of x < 0 raises ValueError saying the input must be non-negative and what it was."""
+    with pytest.raises(ValueError, match=rf"sqrt\(\) needs a non-negative input, got {a!r}"):
         Value(a).sqrt()
+
+
+def test_sqrt_of_zero_is_zero_with_an_infinite_slope() -> None:
+    """sqrt(0) is 0 (as math.sqrt gives) with slope +inf, like 0 ** 0.5."""
+    root = Value(0.0).sqrt()
+    assert root.data == 0.0
+    assert root.local_grads == (math.inf,)
+    assert (Value(0.0) ** 0.5).local_grads == root.local_grads
 
 
 def test_dividing_by_zero_raises_zero_division_error() -> None:

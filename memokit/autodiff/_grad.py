@@ -21,6 +21,7 @@ All three give the same numbers; :func:`backward` reports what each cost.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import overload
@@ -29,6 +30,20 @@ from memokit._dag import DagEvaluator
 from memokit.autodiff._value import Value
 
 __all__ = ["Backward", "backward", "grad"]
+
+
+def dot(values: list[float], weights: list[float]) -> float:
+    """Return Σ values[i] · weights[i] (one or two terms are the usual case: no iterator then).
+
+    >>> dot([2.0, 3.0], [0.5, 4.0])
+    13.0
+    """
+    n = len(values)
+    if n == 1:
+        return values[0] * weights[0]
+    if n == 2:
+        return values[0] * weights[0] + values[1] * weights[1]
+    return float(sum(map(operator.mul, values, weights)))
 
 
 @dataclass(frozen=True)
@@ -89,31 +104,40 @@ def _check_loss(loss: object) -> Value:
     raise TypeError(f"the loss must be a scalar Value, got {type(loss).__name__} {loss!r}")
 
 
-def _consumers(loss: Value) -> tuple[dict[int, list[Value]], dict[int, list[float]], list[Value]]:
+def _consumers(
+    loss: Value,
+) -> tuple[dict[Value, list[Value]], dict[Value, list[float]], list[Value]]:
     """Invert the graph below ``loss``: for each node, who consumes it and ∂consumer/∂node.
 
-    Only nodes the loss depends on appear. A node used twice by one consumer
-    (``x * x``) has that consumer twice, once per use. Also returns the
-    leaves, in the order a depth-first walk from the loss meets them.
+    Only nodes the loss depends on appear (the loss with no consumers). A node
+    used twice by one consumer (``x * x``) has that consumer twice, once per
+    use. Also returns the leaves, in the order a depth-first walk from the
+    loss meets them. Nodes are dict keys by identity (``Value`` keeps
+    ``object``'s ``==`` and ``hash``).
     """
-    nodes: dict[int, list[Value]] = {id(loss): []}
-    grads: dict[int, list[float]] = {id(loss): []}
+    consumers: dict[Value, list[Value]] = {loss: []}
+    partials: dict[Value, list[float]] = {loss: []}
     leaves: list[Value] = []
     stack = [loss]
+    push = stack.append
+    pop = stack.pop
+    users_of = consumers.get
     while stack:
-        node = stack.pop()
-        if not node.inputs:
+        node = pop()
+        sources = node.inputs
+        if not sources:
             leaves.append(node)
-        for source, derivative in zip(node.inputs, node.local_grads, strict=True):
-            i = id(source)
-            users = nodes.get(i)
+            continue
+        for source, derivative in zip(sources, node.local_grads, strict=True):
+            users = users_of(source)
             if users is None:
-                users = nodes[i] = []
-                grads[i] = []
-                stack.append(source)
-            users.append(node)
-            grads[i].append(derivative)
-    return nodes, grads, leaves
+                consumers[source] = [node]
+                partials[source] = [derivative]
+                push(source)
+            else:
+                users.append(node)
+                partials[source].append(derivative)
+    return consumers, partials, leaves
 
 
 def backward(
@@ -141,44 +165,41 @@ def backward(
     """
     loss = _check_loss(loss)
     label, maxsize = _memo_label(memo)
-    consumer_nodes, consumer_grads, leaves = _consumers(loss)
-    targets = tuple(leaves if wrt is None else _check_wrt(wrt, consumer_nodes, allow_unused))
-    evaluations = 0
+    consumers, partials, leaves = _consumers(loss)
+    targets = tuple(leaves if wrt is None else _check_wrt(wrt, consumers, allow_unused))
 
     def adjoint(node: Value, consumer_adjoints: list[float]) -> float:
         # adj(L) = 1;  adj(n) = Σ_{c ∈ consumers(n)} adj(c) · ∂c/∂n
-        nonlocal evaluations
         if node is loss:
             return 1.0
-        partials = consumer_grads[id(node)]
-        evaluations += len(partials)
-        return sum([a * d for a, d in zip(consumer_adjoints, partials, strict=True)])
+        return dot(consumer_adjoints, partials[node])
 
     evaluator: DagEvaluator[Value, float] = DagEvaluator(
-        inputs=lambda node: consumer_nodes[id(node)],
-        compute=adjoint,
-        maxsize=maxsize,
+        inputs=consumers.__getitem__, compute=adjoint, maxsize=maxsize
     )
-    gradients = tuple(
-        evaluator.evaluate(node) if id(node) in consumer_nodes else 0.0 for node in targets
-    )
+    gradients = tuple(evaluator.evaluate(node) if node in consumers else 0.0 for node in targets)
     stats = evaluator.stats()
+    # Each computation of adj(n) evaluates one term adj(c) · ∂c/∂n per consumer
+    # c, and each consumer's adjoint was either a hit or a computation started
+    # for it; the evaluations asked for by grad itself (one per target in the
+    # graph) are the only lookups that are not such a term.
+    asked = sum(1 for node in targets if node in consumers)
     return Backward(
         wrt=targets,
         gradients=gradients,
         memo=label,
-        local_derivative_evaluations=evaluations,
+        local_derivative_evaluations=stats.hits + stats.computations - asked,
         computations=stats.computations,
         hits=stats.hits,
         recomputations=stats.recomputations,
         evictions=stats.evictions,
         memo_size=stats.currsize,
-        graph_size=len(consumer_nodes),
+        graph_size=len(consumers),
     )
 
 
 def _check_wrt(
-    wrt: Sequence[Value], graph: dict[int, list[Value]], allow_unused: bool
+    wrt: Sequence[Value], graph: dict[Value, list[Value]], allow_unused: bool
 ) -> list[Value]:
     if isinstance(wrt, Value):
         raise TypeError("wrt= takes a sequence of Values: write wrt=[x] for one node")
@@ -186,7 +207,7 @@ def _check_wrt(
     for i, node in enumerate(nodes):
         if not isinstance(node, Value):
             raise TypeError(f"wrt[{i}] is a {type(node).__name__}, not a Value")
-        if id(node) not in graph and not allow_unused:
+        if node not in graph and not allow_unused:
             raise ValueError(
                 f"wrt[{i}] ({node!r}) is not part of the loss's graph: the loss does not "
                 f"depend on it (was it built in another computation?). Pass "

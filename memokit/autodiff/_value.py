@@ -96,10 +96,11 @@ def cos(a: float) -> tuple[float, tuple[float, ...]]:
 
 
 def sqrt(a: float) -> tuple[float, tuple[float, ...]]:
-    if a <= 0.0:
-        raise ValueError(f"sqrt() needs a positive input to have a derivative, got {a!r}")
+    if a < 0.0:
+        raise ValueError(f"sqrt() needs a non-negative input, got {a!r}")
     r = math.sqrt(a)
-    return r, (0.5 / r,)
+    # At 0 the value is 0 and the slope is +inf, as for a ** 0.5.
+    return r, (0.5 / r if r else math.inf,)
 
 
 _SYMBOLS: dict[Op, str] = {add: "+", sub: "-", mul: "*", div: "/", power: "**", neg: "neg"}
@@ -136,6 +137,15 @@ class Value:
         self.op = op
         self.params = params
         self.label = label
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__eq__ is not object.__eq__ or cls.__hash__ is not object.__hash__:
+            raise TypeError(
+                f"{cls.__name__} overrides == or hash(), but Values must compare by "
+                f"identity: gradients are memoized by node, and two equal-looking nodes "
+                f"are still two nodes. Compare .data instead."
+            )
 
     @classmethod
     def apply(cls, op: Op, *inputs: Value, params: tuple[float, ...] = _NO_PARAMS) -> Value:
@@ -227,7 +237,7 @@ class Value:
         return Value.apply(cos, self)
 
     def sqrt(self) -> Value:
-        """Return the square root (the input must be positive)."""
+        """Return the square root (the input must be >= 0; at 0 the slope is +inf)."""
         return Value.apply(sqrt, self)
 
 
