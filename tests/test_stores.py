@@ -1031,15 +1031,15 @@ class RedisDictMachine(DictStoreMachine):
 
 
 TestSQLiteStoreModel = SQLiteDictMachine.TestCase
-TestSQLiteStoreModel.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
+TestSQLiteStoreModel.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
 TestSQLiteLRUStoreModel = SQLiteLRUMachine.TestCase
-TestSQLiteLRUStoreModel.settings = settings(max_examples=80, stateful_step_count=30, deadline=None)
+TestSQLiteLRUStoreModel.settings = settings(max_examples=50, stateful_step_count=30, deadline=None)
 
 
 class TestRedisStoreModel(RedisDictMachine.TestCase):  # type: ignore[misc,valid-type]
     """The RedisStore machine, pointed at the session's redis-server."""
 
-    settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
+    settings = settings(max_examples=30, stateful_step_count=30, deadline=None)
 
     @pytest.fixture(autouse=True)
     def _server(self, redis_url: str) -> None:
