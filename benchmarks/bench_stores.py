@@ -29,7 +29,7 @@ why they were not measured.
 
 Usage::
 
-    python benchmarks/bench_stores.py                 # full run, ~1-2 minutes
+    python benchmarks/bench_stores.py                 # full run, ~15 seconds
     python benchmarks/bench_stores.py --quick         # smoke run, a few seconds
     python benchmarks/bench_stores.py --redis-url redis://127.0.0.1:6379/0 --json out.json
 """
