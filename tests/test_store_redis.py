@@ -177,6 +177,7 @@ def test_server_dropped_mid_call(own_redis_server: RedisServer, on_error: Any) -
 
 def test_an_unreachable_server_is_reported_soon() -> None:
     """A URL where nothing listens fails within seconds with the address in the message."""
+    pytest.importorskip("redis", reason="the redis client package is not installed")
     from _redis_server import free_port
 
     store = RedisStore(f"redis://127.0.0.1:{free_port()}/0", secret=SECRET, timeout=1)
@@ -220,7 +221,7 @@ def test_ttl_is_redis_expiry(redis_url: str) -> None:
 
 def test_a_client_or_url_is_required() -> None:
     """RedisStore takes a URL or a redis.Redis client that returns bytes, and says so otherwise."""
-    import redis
+    redis = pytest.importorskip("redis", reason="the redis client package is not installed")
 
     with pytest.raises(TypeError, match=r"URL or a redis\.Redis client"):
         RedisStore(42, secret=SECRET)
