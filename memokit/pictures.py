@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PLOT_EXTRA",
+    "DotError",
     "Gallery",
     "MissingExtraError",
     "Picture",
