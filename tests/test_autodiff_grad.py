@@ -116,11 +116,21 @@ class GradientContract:
     @settings(contract_settings, max_examples=40)
     @given(data=st.data())
     def test_gradients_match_central_differences(self, data: st.DataObject) -> None:
-        """∂loss/∂leaf equals the central difference of the plain-float replay."""
+        """∂loss/∂leaf equals the central difference of the plain-float replay, where it settled.
+
+        A central difference is off by about f‴·eps²/6, which a drawn graph
+        such as cos(x⁹) makes larger than any tolerance: a leaf counts only if
+        the differences at eps and eps/4 agree, so that its reference is sound.
+        """
         dag = self.draw(data)
         gradients = grad(dag.loss, wrt=list(dag.leaves), memo=self.memo)
-        for g, fd in zip(gradients, central_differences(dag), strict=True):
-            assert math.isclose(g, fd, rel_tol=1e-5, abs_tol=1e-5), (g, fd)
+        coarse, fine = central_differences(dag, 1e-6), central_differences(dag, 2.5e-7)
+        checked = 0
+        for g, fd, fd_fine in zip(gradients, coarse, fine, strict=True):
+            if math.isclose(fd, fd_fine, rel_tol=1e-6, abs_tol=1e-6):
+                assert math.isclose(g, fd, rel_tol=1e-5, abs_tol=1e-5), (g, fd)
+                checked += 1
+        assume(checked > 0)
 
     @settings(contract_settings, max_examples=40)
     @given(data=st.data())
