@@ -146,7 +146,10 @@ FLOAT_OPS: dict[str, Callable[..., float]] = {
     "exp": math.exp,
     "log": math.log,
     "tanh": math.tanh,
-    "sigmoid": lambda a: 1.0 / (1.0 + math.exp(-a)),
+    # exp(-a) overflows for a below about -709: there, use the equal exp(a) / (1 + exp(a)).
+    "sigmoid": lambda a: (
+        1.0 / (1.0 + math.exp(-a)) if a >= 0 else math.exp(a) / (1.0 + math.exp(a))
+    ),
     "relu": lambda a: a if a > 0 else 0.0,
     "sin": math.sin,
     "cos": math.cos,
