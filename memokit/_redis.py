@@ -128,7 +128,8 @@ class RedisStore:
 
     Values are pickled and signed with an HMAC ``secret`` (or the
     ``MEMOKIT_CACHE_KEY`` environment variable); ``serializer="json"`` stores
-    plain data without one. An entry that does not verify is never unpickled.
+    plain data and ``serializer="bytes"`` bytes-like results as they are,
+    without one. An entry that does not verify is never unpickled.
     ``on_error="raise"`` (default) turns a Redis failure into
     :class:`StoreUnavailableError`; ``on_error="compute"`` computes without
     the cache while Redis is down, with one :class:`StoreUnavailableWarning`.
@@ -145,7 +146,7 @@ class RedisStore:
         prefix: str = "memokit",
         version: str | int = "",
         ttl: float | None = None,
-        serializer: Literal["pickle", "json"] = "pickle",
+        serializer: Literal["pickle", "json", "bytes"] = "pickle",
         secret: bytes | str | None = None,
         on_error: Literal["raise", "compute"] = "raise",
         timeout: float = 5.0,

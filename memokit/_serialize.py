@@ -16,12 +16,14 @@ machine:
   alike, as a dict would merge them. Anything else raises a ``TypeError``
   that says to pass a ``key=`` function, rather than being keyed by
   something unstable such as ``repr`` or ``id``.
-* **Values** (:class:`Codec`). Results are written with pickle or JSON. A
+* **Values** (:class:`Codec`). Results are written with pickle, as JSON, or
+  (``bytes``, ``bytearray`` and ``memoryview`` results) as they are. A
   pickle runs code when loaded, so a pickled entry carries an HMAC-SHA256
   tag over the entry's namespace, key and payload, made with a secret only
   the writers know; an entry whose tag does not verify is never unpickled.
   The tag covers the key too, so a valid entry copied under another key (or
-  another function's name) does not verify either.
+  another function's name) does not verify either. JSON and bytes cannot run
+  code when read, so they need no secret (and are signed when there is one).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ __all__ = [
     "BadEntry",
     "BadEntryWarning",
     "Codec",
+    "Data",
     "check_name",
     "check_seconds",
     "encode_key",
@@ -238,9 +241,15 @@ def check_name(owner: str, name: object) -> str:
 # ---------------------------------------------------------------- values
 
 _SIGNED = 0x01
-_FORMATS = {"pickle": b"p", "json": b"j"}
+_FORMATS = {"pickle": b"p", "json": b"j", "bytes": b"b"}
 _TAG = 32  # bytes of an HMAC-SHA256 tag
 _JSON_TYPES = (type(None), bool, int, float, str)
+# The bytes serializer's prefix: the value's type, then the data's length.
+_BYTES_TYPES: dict[type, bytes] = {bytes: b"b", bytearray: b"a", memoryview: b"m"}
+_DATA_LENGTH = struct.Struct(">Q")
+
+#: What a value's bytes may be held in: a store writes the parts without joining them.
+Data = bytes | bytearray | memoryview
 
 
 def _check_json(value: Any, where: str) -> None:
@@ -271,21 +280,54 @@ def _check_json(value: Any, where: str) -> None:
     )
 
 
+def _bytes_kind(value: Any) -> bytes:
+    """Return the type code of a value the bytes serializer keeps; raise TypeError for others."""
+    kind = _BYTES_TYPES.get(type(value))
+    if kind is None:
+        raise TypeError(
+            f"the bytes serializer stores bytes, bytearray and memoryview; the result is of "
+            f"type {type(value).__name__}. Return bytes, or use serializer='pickle' with an "
+            f"HMAC secret"
+        )
+    if kind == b"m" and (value.format != "B" or value.ndim != 1 or not value.c_contiguous):
+        # Only a flat view of unsigned bytes comes back equal to the one stored.
+        raise TypeError(
+            f"the bytes serializer stores flat memoryviews of unsigned bytes (format 'B', one "
+            f"dimension, contiguous); the result has format {value.format!r} and "
+            f"{value.ndim} dimension(s). Return view.cast('B') or bytes(view)"
+        )
+    return kind
+
+
 class Codec:
     """Turns values into entry bytes and back, signing them when it has a secret.
 
-    An entry is ``[flags][format][32-byte HMAC tag, if signed][payload]``. The
-    tag is HMAC-SHA256 over the first two bytes, the entry's context (its
-    namespace and key) and the payload.
+    An entry is a *head* followed by the *data*::
+
+        [flags][format][32-byte HMAC tag, if signed][prefix][data]
+
+    The tag is HMAC-SHA256 over the first two bytes, the entry's context (its
+    namespace and key), the prefix and the data. For pickle and JSON the data
+    is the serialized value and the prefix is empty. For bytes the data is
+    the value itself, and the prefix is its type (one byte: bytes, bytearray
+    or memoryview) and the data's length (8 bytes), so an unsigned entry that
+    lost its end is refused rather than returned short.
+
+    :meth:`encode` and :meth:`decode` take the head and the data as two
+    parts, so that a store can write and read a large value without copying
+    it into one string; :meth:`dumps` and :meth:`loads` take the whole entry.
     """
 
-    __slots__ = ("_fmt", "_header", "_inner", "_outer", "format", "signed")
+    __slots__ = ("_fmt", "_header", "_inner", "_outer", "format", "head_size", "signed")
 
-    def __init__(self, fmt: Literal["pickle", "json"], secret: bytes | None) -> None:
+    def __init__(self, fmt: Literal["pickle", "json", "bytes"], secret: bytes | None) -> None:
         self.format = fmt
         self.signed = secret is not None
         self._fmt = _FORMATS[fmt]
         self._header = bytes((_SIGNED if self.signed else 0,)) + self._fmt
+        prefix = 1 + _DATA_LENGTH.size if fmt == "bytes" else 0
+        #: The bytes of every entry this codec writes before the data.
+        self.head_size = 2 + (_TAG if self.signed else 0) + prefix
         self._inner: Any = None
         self._outer: Any = None
         if secret is not None:
@@ -299,24 +341,32 @@ class Codec:
             self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key) + self._header)
             self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
 
-    def _tag(self, context: bytes, payload: bytes | memoryview) -> bytes:
-        """HMAC-SHA256(secret, header + len(context) + context + payload)."""
+    def _tag(self, context: bytes, prefix: bytes | memoryview, data: Data) -> bytes:
+        """HMAC-SHA256(secret, header + len(context) + context + prefix + data)."""
         inner = self._inner.copy()
         inner.update(_length(len(context)) + context)
-        inner.update(payload)
+        if prefix:
+            inner.update(prefix)
+        inner.update(data)
         outer = self._outer.copy()
         outer.update(inner.digest())
         digest: bytes = outer.digest()
         return digest
 
-    def dumps(self, context: bytes, value: Any) -> bytes:
-        """Return the entry bytes for ``value`` stored under ``context``."""
-        if self.format == "json":
+    def encode(self, context: bytes, value: Any) -> tuple[bytes, Data]:
+        """Return the entry for ``value`` stored under ``context`` as ``(head, data)``."""
+        prefix = b""
+        data: Data
+        if self.format == "bytes":
+            kind = _bytes_kind(value)
+            data = value
+            prefix = kind + _DATA_LENGTH.pack(len(value) if kind != b"m" else value.nbytes)
+        elif self.format == "json":
             _check_json(value, "the result")
-            payload = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+            data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
         else:
             try:
-                payload = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+                data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
             except Exception as exc:
                 raise TypeError(
                     f"cannot pickle a result of type {type(value).__name__} for a persistent "
@@ -324,38 +374,72 @@ class Codec:
                     f"an in-memory store"
                 ) from exc
         if self._inner is None:
-            return self._header + payload
-        return self._header + self._tag(context, payload) + payload
+            return self._header + prefix, data
+        return self._header + self._tag(context, prefix, data) + prefix, data
 
-    def loads(self, context: bytes, entry: bytes) -> Any:
-        """Return the value in ``entry``; raise :class:`BadEntry` if it does not verify.
+    def dumps(self, context: bytes, value: Any) -> bytes:
+        """Return the entry bytes for ``value`` stored under ``context``."""
+        head, data = self.encode(context, value)
+        return head + data
+
+    def decode(self, context: bytes, head: bytes | memoryview, data: Data) -> Any:
+        """Return the value in the entry ``head + data``; raise :class:`BadEntry` if it fails.
 
         A pickle is loaded only after its tag has been checked; an unsigned
         pickle is never loaded.
         """
-        if entry[:2] != self._header:
-            kind = "signed" if entry[:1] == bytes((_SIGNED,)) else "unsigned"
-            raise BadEntry(f"it is {kind} {_format_name(entry[1:2])}, expected {self._describe()}")
-        view = memoryview(entry)  # no copy of a large payload
+        if head[:2] != self._header:
+            kind = "signed" if head[:1] == bytes((_SIGNED,)) else "unsigned"
+            raise BadEntry(
+                f"it is {kind} {_format_name(bytes(head[1:2]))}, expected {self._describe()}"
+            )
+        if len(head) != self.head_size:
+            raise BadEntry(f"it is {len(head) + len(data)} bytes long, too short to be an entry")
         if self._inner is not None:
-            payload = view[2 + _TAG :]
-            if not hmac.compare_digest(view[2 : 2 + _TAG], self._tag(context, payload)):
+            prefix = head[2 + _TAG :]
+            if not hmac.compare_digest(head[2 : 2 + _TAG], self._tag(context, prefix, data)):
                 raise BadEntry(
                     "its HMAC tag does not verify (written with another secret, or altered)"
                 )
         else:
-            payload = view[2:]
+            prefix = head[2:]
+        if self.format == "bytes":
+            return _bytes_value(prefix, data)
         try:
             if self.format == "json":
-                return json.loads(bytes(payload))
-            return pickle.loads(payload)
+                return json.loads(bytes(data))
+            return pickle.loads(data)
         except Exception as exc:
             # Signed by us, but written by code that has changed since (a class
             # renamed or moved): recompute rather than fail the call.
             raise BadEntry(f"it could not be loaded ({type(exc).__name__}: {exc})") from None
 
+    def loads(self, context: bytes, entry: bytes) -> Any:
+        """Return the value in ``entry``; raise :class:`BadEntry` if it does not verify."""
+        view = memoryview(entry)  # no copy of a large payload
+        size = self.head_size
+        if len(entry) < size:  # then the head check fails, or says "too short"
+            return self.decode(context, view, b"")
+        return self.decode(context, view[:size], view[size:])
+
     def _describe(self) -> str:
         return f"{'signed' if self.signed else 'unsigned'} {self.format}"
+
+
+def _bytes_value(prefix: bytes | memoryview, data: Data) -> bytes | bytearray | memoryview:
+    """Return the bytes serializer's value: ``data`` as the type the prefix names."""
+    (length,) = _DATA_LENGTH.unpack(prefix[1:])
+    if len(data) != length:
+        raise BadEntry(f"it holds {len(data)} bytes of data where its head says {length}")
+    kind = bytes(prefix[:1])
+    if kind == b"a":
+        return bytearray(data)
+    raw = data if type(data) is bytes else bytes(data)
+    if kind == b"b":
+        return raw
+    if kind == b"m":
+        return memoryview(raw)
+    raise BadEntry(f"its bytes type code {kind!r} is unknown")
 
 
 class BadEntry(Exception):
@@ -395,10 +479,13 @@ def make_codec(serializer: object, secret: bytes | str | None, owner: str) -> Co
 
     ``"pickle"`` needs a secret (``secret=`` or the ``MEMOKIT_CACHE_KEY``
     environment variable) and signs every entry. ``"json"`` stores plain
-    data, signed when a secret is given.
+    data and ``"bytes"`` bytes-like values as they are; both sign their
+    entries when there is a secret, and need none.
     """
     if serializer not in _FORMATS:
-        raise ValueError(f"{owner}(serializer=...) takes 'pickle' or 'json', got {serializer!r}")
+        raise ValueError(
+            f"{owner}(serializer=...) takes 'pickle', 'json' or 'bytes', got {serializer!r}"
+        )
     key = _secret_bytes(secret, owner)
     if serializer == "pickle" and key is None:
         raise ValueError(
@@ -406,6 +493,9 @@ def make_codec(serializer: object, secret: bytes | str | None, owner: str) -> Co
             f"unpickles an entry it did not write: set the {SECRET_ENV} environment variable "
             f"(e.g. export {SECRET_ENV}=$(python -c 'import secrets; "
             f"print(secrets.token_hex(32))')), pass secret=..., or use serializer='json' "
-            f"for plain data"
+            f"for plain data or serializer='bytes' for bytes"
         )
-    return Codec("pickle" if serializer == "pickle" else "json", key)
+    fmt: Literal["pickle", "json", "bytes"] = (
+        "pickle" if serializer == "pickle" else "json" if serializer == "json" else "bytes"
+    )
+    return Codec(fmt, key)

@@ -13,11 +13,22 @@ and what to do:
   before it computes, which is how the tests count computations. With
   ``"hang": true`` it then sleeps for a minute (a process to SIGKILL); with
   ``"fail": true`` it raises. ``"sleep"`` slows each computation down.
+  With ``"value_kib": k`` it returns :func:`pattern` ``(n, k)`` instead of
+  ``n * n``, and the worker prints each result's SHA-256 (hex).
 * ``"keys"``: print :func:`memokit._serialize.storage_key` of ``keys``
   (decoded from JSON, with ``["frozenset", [...]]`` and ``["tuple", [...]]``
   for those types) as hex, to compare encodings across hash seeds.
 * ``"write"``: store 256 KiB values under keys 0, 1, 2, ... for ever,
   printing each key once it is stored (a process to SIGKILL mid-write).
+* ``"die"``: store :func:`pattern` ``(1, 200)`` under key 1, then
+  ``pattern(2, 200)`` under key 1, and SIGKILL itself at the moment
+  ``"at"`` names in the second write: ``"writing"`` (half its temporary
+  file written), ``"renamed"`` (file renamed into place, row not yet
+  committed) or ``"committed"`` (row committed, the replaced value's file
+  not yet deleted).
+
+``"serializer"`` and ``"file_threshold"``, if given, are passed to the
+store.
 
 If ``ready`` is given, the worker creates that file once it is set up and
 waits for the ``go`` file before starting, so several workers start
@@ -26,8 +37,10 @@ together.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -35,6 +48,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import memokit._sqlite
 from memokit import RedisStore, SQLiteStore, Store, memoize
 from memokit._serialize import storage_key
 
@@ -96,10 +110,19 @@ def run_together(configs: list[dict[str, Any]], tmp: Path) -> list[Any]:
 # ---------------------------------------------------------------- the worker
 
 
+def pattern(n: int, kib: int) -> bytes:
+    """A large value that says which key it belongs to: ``kib`` KiB of the byte ``n % 256``."""
+    return bytes([n % 256]) * (kib * 1024)
+
+
 def open_store(config: dict[str, Any]) -> Store[Any]:
     """Return the store the config names."""
     options = {"secret": SECRET, "lock_ttl": config.get("lock_ttl", 30.0)}
+    if "serializer" in config:
+        options["serializer"] = config["serializer"]
     if config["store"] == "sqlite":
+        if "file_threshold" in config:
+            options["file_threshold"] = config["file_threshold"]
         return SQLiteStore(config["location"], **options)
     return RedisStore(config["location"], **options)
 
@@ -121,10 +144,48 @@ def write_forever(store: Store[Any]) -> None:
         n += 1
 
 
+def die_while_writing(store: Store[Any], at: str) -> None:
+    """Write key 1 twice; SIGKILL this process at the moment ``at`` of the second write."""
+    store.set(1, pattern(1, 200))
+
+    def die() -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    database = memokit._sqlite._Database
+    if at == "writing":
+        write_all = memokit._sqlite._write_all
+
+        def write_half(fd: int, head: bytes, data: Any) -> None:
+            write_all(fd, head, memoryview(data)[: len(data) // 2])
+            die()
+
+        memokit._sqlite._write_all = write_half
+    elif at == "renamed":
+        place = database.place
+
+        def place_and_die(self: Any, name: str) -> None:
+            place(self, name)
+            die()
+
+        database.place = place_and_die  # type: ignore[method-assign]
+    else:
+        remove = database.remove
+
+        def die_before_removing(self: Any, names: Any) -> None:
+            names = list(names)
+            if names:
+                die()
+            remove(self, names)
+
+        database.remove = die_before_removing  # type: ignore[method-assign]
+    store.set(1, pattern(2, 200))
+    raise AssertionError(f"still alive after the second write (at={at!r})")
+
+
 CONFIG: dict[str, Any] = {}
 
 
-def work(n: int) -> int:
+def work(n: int) -> Any:
     """Log this computation, act as the config says, and return ``n * n``."""
     fd = os.open(CONFIG["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     try:
@@ -136,6 +197,8 @@ def work(n: int) -> int:
     time.sleep(CONFIG.get("sleep", 0))
     if CONFIG.get("fail"):
         raise RuntimeError(f"work({n}) failed on purpose")
+    if "value_kib" in CONFIG:
+        return pattern(n, CONFIG["value_kib"])
     return n * n
 
 
@@ -150,6 +213,8 @@ def main() -> None:
     if action == "write":
         write_forever(store)
         return
+    if action == "die":
+        die_while_writing(store, config["at"])
     CONFIG.update(config)
     # Bound here, not with a decorator at module level, because the store
     # comes from the config; the name is still the module-level "work".
@@ -163,7 +228,10 @@ def main() -> None:
     results: dict[str, Any] = {}
     for n in config["keys"]:
         try:
-            results[str(n)] = cached(n)
+            value = cached(n)
+            if isinstance(value, bytes):
+                value = hashlib.sha256(value).hexdigest()
+            results[str(n)] = value
         except RuntimeError as exc:
             results[str(n)] = f"error: {exc}"
     print(json.dumps(results))

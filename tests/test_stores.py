@@ -13,6 +13,7 @@ tests/test_store_sqlite.py and tests/test_store_redis.py.
 
 from __future__ import annotations
 
+import array
 import asyncio
 import enum
 import hmac
@@ -490,6 +491,10 @@ def triangle(n: int) -> Generator[int, int, int]:
     return below + n
 
 
+class BytesSubclass(bytes):
+    """A bytes subclass: it would come back from the bytes serializer as plain bytes."""
+
+
 class Account:
     """A class whose memoized method depends on the instance."""
 
@@ -520,8 +525,11 @@ class PersistentContract(StoreContract):
         """Return the bytes stored for ``key`` in ``store``'s namespace, or None."""
         raise NotImplementedError
 
-    def write_raw(self, store: Any, key: Any, entry: bytes) -> None:
-        """Store ``entry`` as the bytes of ``key`` in ``store``'s namespace, bypassing the codec."""
+    def write_raw(self, store: Any, key: Any, entry: bytes, placeholder: Any = None) -> None:
+        """Store ``entry`` as the bytes of ``key`` in ``store``'s namespace, bypassing the codec.
+
+        A store that must create the entry first sets it to ``placeholder``.
+        """
         raise NotImplementedError
 
     @pytest.fixture(autouse=True)
@@ -665,6 +673,77 @@ class PersistentContract(StoreContract):
             with pytest.raises(TypeError, match=words):
                 store.set("bad", bad)
         assert store.get("bad") is MISSING and len(store) == 1
+
+    def test_bytes_keeps_bytes_like_values_as_they_are(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """serializer='bytes' needs no secret; bytes, bytearray, memoryview come back as given."""
+        monkeypatch.delenv("MEMOKIT_CACHE_KEY", raising=False)
+        store = self.open_store(serializer="bytes")
+        values: dict[str, Any] = {
+            "raw": b"\x00raw\xff",
+            "empty": b"",
+            "array": bytearray(b"mutable"),
+            "view": memoryview(b"view"),
+        }
+        for key, value in values.items():
+            store.set(key, value)
+        for key, value in values.items():
+            got = store.get(key)
+            assert got == value and type(got) is type(value), (key, got)
+        # Stored as they are: the data is the value's bytes, after an 11-byte head.
+        assert self.raw_entry(store, "raw") == b"\x00bb" + (5).to_bytes(8, "big") + b"\x00raw\xff"
+        bad_values: list[tuple[Any, str]] = [
+            (1, "type int"),
+            ("text", "type str"),
+            (BytesSubclass(b"x"), "type BytesSubclass"),
+            (memoryview(array.array("i", [1])), "format 'i'"),
+        ]
+        for bad, words in bad_values:
+            with pytest.raises(TypeError, match=words):
+                store.set("bad", bad)
+        assert store.get("bad") is MISSING and len(store) == len(values)
+
+    def test_unsigned_bytes_cut_short_are_a_miss(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """An unsigned bytes entry that lost its end is refused: its head records the length."""
+        monkeypatch.delenv("MEMOKIT_CACHE_KEY", raising=False)
+        store = self.open_store(serializer="bytes")
+        store.set("k", b"0123456789")
+        good = self.raw_entry(store, "k")
+        assert good is not None
+        self.write_raw(store, "cut", good[:-1], placeholder=b"")
+        with pytest.warns(BadEntryWarning, match="9 bytes of data where its head says 10"):
+            assert store.get("cut") is MISSING
+        assert store.rejected == 1
+
+    def test_unsigned_bytes_altered_in_place_come_back_altered(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Without a secret, bytes changed (same length) or moved to another key are returned."""
+        monkeypatch.delenv("MEMOKIT_CACHE_KEY", raising=False)
+        store = self.open_store(serializer="bytes")
+        store.set("k", b"genuine")
+        good = self.raw_entry(store, "k")
+        assert good is not None
+        self.write_raw(store, "other", good[:-7] + b"forged!", placeholder=b"")
+        assert store.get("other") == b"forged!"  # what the guide says: no checksum, no tag
+        assert store.rejected == 0
+
+    def test_bytes_are_signed_when_there_is_a_secret(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """With MEMOKIT_CACHE_KEY set, bytes entries carry a tag: altered or moved ones miss."""
+        monkeypatch.setenv("MEMOKIT_CACHE_KEY", SECRET)
+        store = self.open_store(serializer="bytes")
+        store.set("k", b"genuine")
+        good = self.raw_entry(store, "k")
+        assert good is not None and len(good) == 2 + 32 + 9 + len(b"genuine")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            self.write_raw(store, "moved", good, placeholder=b"")
+            assert store.get("moved") is MISSING
+            self.write_raw(store, "k", good[:-7] + b"forged!", placeholder=b"")
+            assert store.get("k") is MISSING
+        assert [type(w.message) for w in caught] == [BadEntryWarning]
+        assert store.rejected == 2
 
     def test_bad_options_are_rejected(self) -> None:
         """Options of the wrong type or range raise errors that name the option."""
@@ -855,8 +934,8 @@ class TestSQLiteStore(PersistentContract):
             ).fetchone()
         return None if row is None else bytes(row[0])
 
-    def write_raw(self, store: Any, key: Any, entry: bytes) -> None:
-        store.set(key, None)  # creates the row (and the namespace), then overwrite its bytes
+    def write_raw(self, store: Any, key: Any, entry: bytes, placeholder: Any = None) -> None:
+        store.set(key, placeholder)  # creates the row (and the namespace), then overwrite its bytes
         with closing(sqlite3.connect(self.path)) as conn, conn:
             conn.execute(
                 "UPDATE memokit_values SET value = ? WHERE id = "
@@ -864,6 +943,36 @@ class TestSQLiteStore(PersistentContract):
                 "WHERE e.key = ? AND n.name = ? AND n.version = ?)",
                 (entry, storage_key(key), store.name, store.version),
             )
+
+
+class TestSQLiteStoreFiles(TestSQLiteStore):
+    """SQLiteStore with every entry in a file (file_threshold=0), under the same contracts."""
+
+    def open_store(self, **options: Any) -> SQLiteStore:
+        return SQLiteStore(self.path, **({"file_threshold": 0} | options))
+
+    def _file(self, store: Any, key: Any) -> Path | None:
+        with closing(sqlite3.connect(self.path)) as conn:
+            row = conn.execute(
+                "SELECT v.file FROM memokit_entries e JOIN memokit_namespaces n ON e.ns = n.id "
+                "JOIN memokit_values v ON v.id = e.id "
+                "WHERE n.name = ? AND n.version = ? AND e.key = ?",
+                (store.name, store.version, storage_key(key)),
+            ).fetchone()
+        if row is None:
+            return None
+        assert row[0] is not None, "a row, not a file"
+        return Path(f"{self.path}-values") / str(row[0])
+
+    def raw_entry(self, store: Any, key: Any) -> bytes | None:
+        file = self._file(store, key)
+        return None if file is None else file.read_bytes()
+
+    def write_raw(self, store: Any, key: Any, entry: bytes, placeholder: Any = None) -> None:
+        store.set(key, placeholder)  # creates the file, then overwrite its bytes
+        file = self._file(store, key)
+        assert file is not None
+        file.write_bytes(entry)
 
 
 class TestRedisStore(PersistentContract):
@@ -882,7 +991,7 @@ class TestRedisStore(PersistentContract):
     def raw_entry(self, store: Any, key: Any) -> bytes | None:
         return cast(bytes | None, store.client.get(self._redis_key(store, key)))
 
-    def write_raw(self, store: Any, key: Any, entry: bytes) -> None:
+    def write_raw(self, store: Any, key: Any, entry: bytes, placeholder: Any = None) -> None:
         store.client.set(self._redis_key(store, key), entry)
 
 
@@ -973,6 +1082,21 @@ def test_entry_tags_are_hmac_sha256(secret: bytes, context: bytes, value: bytes)
     assert Codec("pickle", secret).loads(context, entry) == value
 
 
+@given(
+    secret=st.binary(min_size=16, max_size=100),
+    context=st.binary(max_size=100),
+    value=st.binary(max_size=300),
+)
+def test_bytes_entry_tags_are_hmac_sha256(secret: bytes, context: bytes, value: bytes) -> None:
+    """A signed bytes entry: the value as is after its type and length, tagged with HMAC-SHA256."""
+    entry = Codec("bytes", secret).dumps(context, value)
+    header, tag, rest = entry[:2], entry[2:34], entry[34:]
+    assert header == b"\x01b" and rest == b"b" + len(value).to_bytes(8, "big") + value
+    message = header + bytes((len(context),)) + context + rest
+    assert tag == hmac.new(secret, message, "sha256").digest()
+    assert Codec("bytes", secret).loads(context, entry) == value
+
+
 def test_nan_has_one_encoding_and_long_keys_a_digest() -> None:
     """Every NaN encodes alike (apart from other floats); keys over 64 bytes become a digest."""
     nan_bits = struct.unpack(">d", bytes.fromhex("7ff8000000000001"))[0]
@@ -1021,6 +1145,22 @@ class SQLiteLRUMachine(LRUStoreMachine):
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+class SQLiteFilesLRUMachine(SQLiteLRUMachine):
+    """SQLiteStore(maxsize=N) with every entry in a file: the LRU model, and no file leaked."""
+
+    def new_store(self, maxsize: int) -> Store[Any]:
+        self.tmp = tempfile.mkdtemp()
+        self.folder = os.path.join(self.tmp, "m.db-values")
+        path = os.path.join(self.tmp, "m.db")
+        return SQLiteStore(path, secret=SECRET, maxsize=maxsize, file_threshold=0)
+
+    @invariant()
+    def one_file_per_entry(self) -> None:
+        """The folder holds one file per entry: overwrites, deletes and evictions leave none."""
+        files = os.listdir(self.folder) if os.path.isdir(self.folder) else []
+        assert len(files) == len(self.model)
+
+
 class RedisDictMachine(DictStoreMachine):
     """A RedisStore next to a plain dict (a new key prefix per example)."""
 
@@ -1034,6 +1174,10 @@ TestSQLiteStoreModel = SQLiteDictMachine.TestCase
 TestSQLiteStoreModel.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
 TestSQLiteLRUStoreModel = SQLiteLRUMachine.TestCase
 TestSQLiteLRUStoreModel.settings = settings(max_examples=50, stateful_step_count=30, deadline=None)
+TestSQLiteFilesLRUStoreModel = SQLiteFilesLRUMachine.TestCase
+TestSQLiteFilesLRUStoreModel.settings = settings(
+    max_examples=25, stateful_step_count=30, deadline=None
+)
 
 
 class TestRedisStoreModel(RedisDictMachine.TestCase):  # type: ignore[misc,valid-type]
