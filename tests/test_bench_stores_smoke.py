@@ -38,7 +38,7 @@ def test_bench_stores_quick_writes_every_median(tmp_path: Path) -> None:
     data = json.loads(out.read_text(encoding="utf-8"))
     rows = data["rows"]
 
-    expected = {"sqlite", "sqlite_json", "sqlite_lru"}
+    expected = {"sqlite", "sqlite_bytes", "sqlite_json", "sqlite_lru"}
     expected |= {peer for peer in ("diskcache", "joblib") if importlib.util.find_spec(peer)}
     redis_here = unavailable_reason() is None
     if redis_here or os.environ.get(REQUIRE_ENV) == "1":
@@ -51,7 +51,7 @@ def test_bench_stores_quick_writes_every_median(tmp_path: Path) -> None:
     for rid in available:
         row = rows[rid]
         assert not row["warning"], row["warning"]
-        ops = OPS if rid != "sqlite_json" else OPS[:2]
+        ops = {"sqlite_json": OPS[:2], "sqlite_bytes": OPS[2:]}.get(rid, OPS)
         assert set(row["ops"]) == set(ops), rid
         for op in ops:
             cell = row["ops"][op]
@@ -59,8 +59,12 @@ def test_bench_stores_quick_writes_every_median(tmp_path: Path) -> None:
             assert cell["samples_us"] and all(_positive(x) for x in cell["samples_us"])
             assert _positive(cell["ratio_vs_sqlite"]), (rid, op)
     assert _positive(data["hmac_sha256_1mib_us"])
-    statuses = {(v["op"], v["peer"]): v["status"] for v in data["verdicts"]}
-    assert set(statuses) == {(op, peer) for op in ("hit_small", "hit_1mb") for peer in
+    pieces = data["pieces_1mib_us"]
+    assert set(pieces) == {"sqlite_row", "file_read", "hmac", "unpickle", "crc32"}
+    assert all(_positive(piece["median_us"]) for piece in pieces.values())
+    statuses = {(v["row"], v["op"], v["peer"]): v["status"] for v in data["verdicts"]}
+    judged = [("sqlite", "hit_small"), ("sqlite", "hit_1mb"), ("sqlite_bytes", "hit_1mb")]
+    assert set(statuses) == {(row, op, peer) for row, op in judged for peer in
                              ("diskcache", "joblib")}  # fmt: skip
-    for (_, peer), status in statuses.items():
+    for (_, _, peer), status in statuses.items():
         assert status in ({"PASS", "FAIL"} if peer in available else {"SKIP"}), (peer, status)
