@@ -203,16 +203,21 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _write_all(fd: int, head: bytes, data: Data) -> None:
-    """Write ``head`` then ``data`` to ``fd`` (one system call unless the kernel splits it)."""
-    views = [memoryview(head), memoryview(data).cast("B")]
+def _write_all(fd: int, head: bytes, parts: list[Data]) -> None:
+    """Write ``head`` then the parts to ``fd``, with as few system calls as the kernel allows."""
+    views = [memoryview(head), *(memoryview(part).cast("B") for part in parts)]
+    views.reverse()  # consumed from the end
     while views:
-        written = os.writev(fd, views)
-        while views and written >= len(views[0]):
-            written -= len(views[0])
-            del views[0]
+        batch = views[-1 : -_IOV_MAX - 1 : -1]
+        written = os.writev(fd, batch)
+        while views and written >= len(views[-1]):
+            written -= len(views.pop())
         if views and written:
-            views[0] = views[0][written:]
+            views[-1] = views[-1][written:]
+
+
+# writev takes at most IOV_MAX (1024 on Linux) buffers per call.
+_IOV_MAX = 1024
 
 
 def _read_all(fd: int, size: int) -> bytes:
@@ -294,7 +299,7 @@ class _Database:
 
     # ---------------------------------------------------------------- value files
 
-    def new_file(self, head: bytes, data: Data) -> str:
+    def new_file(self, head: bytes, parts: list[Data]) -> str:
         """Write an entry to a new temporary file in the folder; return the name it will take."""
         name = os.urandom(16).hex()
         tmp = self._prefix + name + _TMP
@@ -306,7 +311,7 @@ class _Database:
             fd = os.open(tmp, flags, 0o666)
         try:
             try:
-                _write_all(fd, head, data)
+                _write_all(fd, head, parts)
             finally:
                 os.close(fd)
         except BaseException:
@@ -697,24 +702,24 @@ class SQLiteStore:
     def set(self, key: object, value: Any) -> None:
         """Store ``value`` under ``key`` (evicting the least recently used entry if full)."""
         kb = storage_key(key)
-        head, data = self._codec.encode(self._context + kb, value)
+        entry = self._codec.encode(self._context + kb, value)
         conn = self._db.connect()
-        self._put(conn, self._namespace(conn), kb, head, data, None)
+        self._put(conn, self._namespace(conn), kb, entry, None)
 
     def _put(
         self,
         conn: sqlite3.Connection,
         ns: int,
         kb: bytes,
-        head: bytes,
-        data: Data,
+        entry: tuple[bytes, list[Data], int],
         lease: str | None,
     ) -> None:
+        head, parts, size = entry
         maxsize = self._maxsize
         threshold = self._file_threshold
         name = None
-        if maxsize != 0 and threshold is not None and len(head) + len(data) >= threshold:
-            name = self._db.new_file(head, data)  # before the lock: writing takes time
+        if maxsize != 0 and threshold is not None and size >= threshold:
+            name = self._db.new_file(head, parts)  # before the lock: writing takes time
         now = time.time()
         ttl = self._ttl
         row = {"ns": ns, "key": kb, "expires": None if ttl is None else now + ttl}
@@ -723,7 +728,7 @@ class SQLiteStore:
             with txn:
                 if maxsize != 0:
                     if name is None:
-                        row["value"], row["file"] = head + data, None
+                        row["value"], row["file"] = b"".join([head, *parts]), None
                     else:
                         self._db.place(name)
                         row["value"], row["file"] = b"", name
@@ -877,9 +882,9 @@ class SQLiteStore:
         handle = KEEPER.hold(renew, lock_ttl / 3)
         try:
             value = compute()
-            head, data = self._codec.encode(self._context + kb, value)
+            entry = self._codec.encode(self._context + kb, value)
             KEEPER.drop(handle)
-            self._put(conn, ns, kb, head, data, token)  # stores and releases in one transaction
+            self._put(conn, ns, kb, entry, token)  # stores and releases in one transaction
         except BaseException:
             # Nothing is stored from a failed call, and the lease goes at once
             # so that a waiting process need not wait for it to lapse.

@@ -155,8 +155,9 @@ def die_while_writing(store: Store[Any], at: str) -> None:
     if at == "writing":
         write_all = memokit._sqlite._write_all
 
-        def write_half(fd: int, head: bytes, data: Any) -> None:
-            write_all(fd, head, memoryview(data)[: len(data) // 2])
+        def write_half(fd: int, head: bytes, parts: Any) -> None:
+            data = b"".join(parts)
+            write_all(fd, head, [data[: len(data) // 2]])
             die()
 
         memokit._sqlite._write_all = write_half

@@ -33,6 +33,7 @@ from _store_worker import (
 )
 
 from memokit import MISSING, BadEntryWarning, SQLiteStore
+from memokit._sqlite import _write_all
 
 # ---------------------------------------------------------------- the file
 
@@ -573,3 +574,16 @@ def test_four_processes_share_large_values(tmp_path: Path) -> None:
     assert Counter(n for _, n, _ in computations(log)) == Counter(keys)
     assert _named_files(path) == set(os.listdir(f"{path}-values"))
     assert len(_named_files(path)) == len(keys)
+
+
+def test_a_file_of_more_parts_than_one_writev_takes_is_written_whole(tmp_path: Path) -> None:
+    """Writing an entry of 3000 parts (writev takes 1024 at most) keeps every byte in order."""
+    parts: list[Any] = [bytes([n % 256]) * (n % 7) for n in range(3000)]
+    parts[5] = memoryview(b"view")
+    path = tmp_path / "f"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    try:
+        _write_all(fd, b"head", parts)
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == b"head" + b"".join(bytes(part) for part in parts)
