@@ -383,8 +383,8 @@ PIECES = {
 }
 
 
-def pieces_us(workdir: Path, repeats: int) -> dict[str, float]:
-    """Median µs of each piece of :data:`PIECES` over the 1 MiB payload, pieces interleaved."""
+def pieces_us(workdir: Path, repeats: int) -> dict[str, tuple[float, float]]:
+    """Median µs and page faults of each piece of :data:`PIECES` (1 MiB payload), interleaved."""
     where = workdir / "pieces"
     where.mkdir()
     conn = sqlite3.connect(where / "rows.db", isolation_level=None)
@@ -411,15 +411,21 @@ def pieces_us(workdir: Path, repeats: int) -> dict[str, float]:
         "crc32": lambda: zlib.crc32(PAYLOAD),
     }
     times: dict[str, list[float]] = {piece: [] for piece in pieces}
+    faults: dict[str, list[float]] = {piece: [] for piece in pieces}
     try:
         for _ in range(max(repeats, 5) * 5):
             for piece, fn in pieces.items():
+                before = minor_faults()
                 start = time.perf_counter()
                 fn()
                 times[piece].append((time.perf_counter() - start) * 1e6)
+                faults[piece].append(minor_faults() - before)
     finally:
         conn.close()
-    return {piece: statistics.median(samples) for piece, samples in times.items()}
+    return {
+        piece: (statistics.median(times[piece]), statistics.median(faults[piece]))
+        for piece in pieces
+    }
 
 
 # ---------------------------------------------------------------- report
@@ -536,9 +542,10 @@ def main(argv: list[str] | None = None) -> int:
     for text in warnings.values():
         print(f"  ! WARNING {text}: its numbers do not measure a cache")
     print()
-    print("Pieces of a 1 MiB hit, each timed alone (median us):")
+    print("Pieces of a 1 MiB hit, each timed alone (median us, and page faults per call):")
     for piece, label in PIECES.items():
-        print(f"  {fmt(pieces[piece]):>8}  {label}")
+        us, faults = pieces[piece]
+        print(f"  {fmt(us):>8}  {faults:>4,.0f}  {label}")
     print()
     print('Target (issue 6 "Speed"): SQLiteStore hit <= diskcache memoize hit, < joblib hit.')
     checks = verdicts(results)
@@ -557,7 +564,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(
     rows: list[Row], config: Config, workdir: Path
-) -> tuple[dict[str, dict[str, Summary]], dict[str, str], dict[str, float]]:
+) -> tuple[dict[str, dict[str, Summary]], dict[str, str], dict[str, tuple[float, float]]]:
     """Build, check, calibrate and sample every cell; return summaries, warnings, pieces."""
     cells: list[Cell] = []
     warnings: dict[str, str] = {}
@@ -645,7 +652,7 @@ def write_json(
     results: dict[str, dict[str, Summary]],
     warnings: dict[str, str],
     checks: list[dict[str, Any]],
-    pieces: dict[str, float],
+    pieces: dict[str, tuple[float, float]],
     now: str,
 ) -> None:
     """Write every sample, median and ratio, the pieces and the verdicts."""
@@ -668,9 +675,10 @@ def write_json(
             "reference": REFERENCE,
         },
         "operations": OP_LABELS,
-        "hmac_sha256_1mib_us": pieces["hmac"],
+        "hmac_sha256_1mib_us": pieces["hmac"][0],
         "pieces_1mib_us": {
-            piece: {"label": PIECES[piece], "median_us": us} for piece, us in pieces.items()
+            piece: {"label": PIECES[piece], "median_us": us, "minor_faults": faults}
+            for piece, (us, faults) in pieces.items()
         },
         "rows": {},
         "verdicts": [{k: v for k, v in c.items() if k != "text"} for c in checks],
