@@ -203,6 +203,10 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+# writev takes at most IOV_MAX (1024 on Linux) buffers per call.
+_IOV_MAX = 1024
+
+
 def _write_all(fd: int, head: bytes, parts: list[Data]) -> None:
     """Write ``head`` then the parts to ``fd``, with as few system calls as the kernel allows."""
     views = [memoryview(head), *(memoryview(part).cast("B") for part in parts)]
@@ -214,10 +218,6 @@ def _write_all(fd: int, head: bytes, parts: list[Data]) -> None:
             written -= len(views.pop())
         if views and written:
             views[-1] = views[-1][written:]
-
-
-# writev takes at most IOV_MAX (1024 on Linux) buffers per call.
-_IOV_MAX = 1024
 
 
 def _read_all(fd: int, size: int) -> bytes:
@@ -324,12 +324,15 @@ class _Database:
         os.rename(self._prefix + name + _TMP, self._prefix + name)
 
     def read_file(
-        self, name: str, head_size: int, scratch: bytearray | None = None
-    ) -> tuple[bytes, Data]:
+        self, name: str, head_size: int, reuse: bool
+    ) -> tuple[bytes, Data, bytearray | None]:
         """Return the head (``head_size`` bytes, fewer if short) and the data of a value file.
 
-        The data is a new bytes object, or, given a ``scratch`` buffer, a
-        view of it (grown to fit, if the data is at most ``_SCRATCH_MAX``).
+        The data is a new bytes object; or, with ``reuse`` and at most
+        ``_SCRATCH_MAX`` bytes, a view of this thread's read buffer, which is
+        then returned third and must be handed back with ``give_scratch``
+        once the data is decoded. Until then a nested read (an object being
+        unpickled that calls a memoized function) uses a buffer of its own.
         """
         if not _NAME.fullmatch(name):
             raise BadEntry(f"its value file name {name!r} is not one memokit writes")
@@ -338,10 +341,11 @@ class _Database:
             size = os.fstat(fd).st_size
             head = os.read(fd, head_size)
             rest = size - len(head)
-            if scratch is None or rest > _SCRATCH_MAX:
-                return head, _read_all(fd, rest)
-            if len(scratch) < rest:
-                scratch.extend(bytes(rest - len(scratch)))
+            if not reuse or rest > _SCRATCH_MAX:
+                return head, _read_all(fd, rest), None
+            scratch: bytearray | None = self.local.__dict__.pop("scratch", None)
+            if scratch is None or len(scratch) < rest:
+                scratch = bytearray(rest)  # a new one: a buffer is never resized
             view = memoryview(scratch)[:rest]
             got = 0
             while got < rest:
@@ -349,23 +353,12 @@ class _Database:
                 if not more:
                     break
                 got += more
-            return head, view[:got]
+            return head, view[:got], scratch
         finally:
             os.close(fd)
 
-    def take_scratch(self) -> bytearray:
-        """Take this thread's reusable read buffer (give it back with ``give_scratch``).
-
-        While one read uses it, a nested read (an unpickled object that
-        calls a memoized function) makes its own, so it is never overwritten
-        in use.
-        """
-        scratch: bytearray | None = getattr(self.local, "scratch", None)
-        self.local.scratch = None
-        return bytearray() if scratch is None else scratch
-
     def give_scratch(self, scratch: bytearray) -> None:
-        """Give back the buffer ``take_scratch`` returned."""
+        """Hand back the read buffer that ``read_file`` returned."""
         self.local.scratch = scratch
 
     def remove(self, names: Iterable[str]) -> None:
@@ -645,16 +638,16 @@ class SQLiteStore:
                 # is then garbage: read it into a buffer this thread reuses.
                 # (A fresh 1 MiB buffer per hit was measured to cost 400 page
                 # faults per call in bench_stores, 2.7 ms of a 3.5 ms hit.)
-                scratch = None if self._codec.format == "bytes" else self._db.take_scratch()
+                reuse = self._codec.format != "bytes"
                 try:
-                    try:
-                        head, data = self._db.read_file(name, self._codec.head_size, scratch)
-                    except FileNotFoundError:
-                        if _names(conn.execute(_FILE_OF, where)) != [name]:
-                            # Deleted or replaced since the row was read: look again.
-                            return self._get(conn, ns, kb, tries - 1) if tries > 1 else MISSING
-                        path = os.path.join(self._db.folder, name)
-                        raise BadEntry(f"its value file {path} is missing") from None
+                    head, data, scratch = self._db.read_file(name, self._codec.head_size, reuse)
+                except FileNotFoundError:
+                    if _names(conn.execute(_FILE_OF, where)) != [name]:
+                        # Deleted or replaced since the row was read: look again.
+                        return self._get(conn, ns, kb, tries - 1) if tries > 1 else MISSING
+                    path = os.path.join(self._db.folder, name)
+                    raise BadEntry(f"its value file {path} is missing") from None
+                try:
                     value = self._codec.decode(self._context + kb, head, data)
                 finally:
                     if scratch is not None:

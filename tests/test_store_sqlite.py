@@ -510,12 +510,13 @@ def test_an_unpickled_value_that_reads_the_store_gets_its_own_buffer(tmp_path: P
     """Loading an entry whose unpickling reads another file entry leaves both values whole."""
     store = SQLiteStore(tmp_path / "c.db", secret=SECRET, file_threshold=0).bind("m:f")
     NESTED.append(store)
-    store.set("inner", "i" * 300_000)
+    store.set("inner", "i" * 100_000)
     store.set("outer", [Rebuilt("inner"), "o" * 300_000])
-    outer = store.get("outer")
-    assert outer is not MISSING
-    inner, tail = outer
-    assert inner.value == "i" * 300_000 and tail == "o" * 300_000
+    for _ in range(2):  # the second read reuses the buffer the first one made
+        outer = store.get("outer")
+        assert outer is not MISSING
+        inner, tail = outer
+        assert inner.value == "i" * 100_000 and tail == "o" * 300_000
 
 
 #: The store Rebuilt objects read from when unpickled.
