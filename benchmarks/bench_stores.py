@@ -707,7 +707,7 @@ def write_json(
 
 # ---------------------------------------------------------------- --crossover
 
-CROSSOVER_KIB = (16, 32, 64, 96, 128, 192, 256, 1024)
+CROSSOVER_KIB = (16, 32, 64, 128, 192, 256, 512, 1024)
 
 
 def crossover(config: Config) -> int:

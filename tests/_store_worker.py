@@ -18,10 +18,10 @@ and what to do:
 * ``"keys"``: print :func:`memokit._serialize.storage_key` of ``keys``
   (decoded from JSON, with ``["frozenset", [...]]`` and ``["tuple", [...]]``
   for those types) as hex, to compare encodings across hash seeds.
-* ``"write"``: store 256 KiB values under keys 0, 1, 2, ... for ever,
+* ``"write"``: store :func:`pattern` ``(n, 300)`` under keys n = 0, 1, 2, ... for ever,
   printing each key once it is stored (a process to SIGKILL mid-write).
-* ``"die"``: store :func:`pattern` ``(1, 200)`` under key 1, then
-  ``pattern(2, 200)`` under key 1, and SIGKILL itself at the moment
+* ``"die"``: store :func:`pattern` ``(1, 300)`` under key 1, then
+  ``pattern(2, 300)`` under key 1, and SIGKILL itself at the moment
   ``"at"`` names in the second write: ``"writing"`` (half its temporary
   file written), ``"renamed"`` (file renamed into place, row not yet
   committed) or ``"committed"`` (row committed, the replaced value's file
@@ -136,17 +136,17 @@ def decode(value: Any) -> Any:
 
 
 def write_forever(store: Store[Any]) -> None:
-    """Store value after value, each a deterministic 256 KiB pattern of its key."""
+    """Store value after value, each a 300 KiB pattern of its key (a file each)."""
     n = 0
     while True:
-        store.set(n, bytes([n % 256]) * (256 * 1024))
+        store.set(n, pattern(n, 300))
         print(n, flush=True)
         n += 1
 
 
 def die_while_writing(store: Store[Any], at: str) -> None:
     """Write key 1 twice; SIGKILL this process at the moment ``at`` of the second write."""
-    store.set(1, pattern(1, 200))
+    store.set(1, pattern(1, 300))
 
     def die() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -179,7 +179,7 @@ def die_while_writing(store: Store[Any], at: str) -> None:
             remove(self, names)
 
         database.remove = die_before_removing  # type: ignore[method-assign]
-    store.set(1, pattern(2, 200))
+    store.set(1, pattern(2, 300))
     raise AssertionError(f"still alive after the second write (at={at!r})")
 
 

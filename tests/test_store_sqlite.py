@@ -286,7 +286,9 @@ def test_sigkill_while_writing_leaves_no_half_entry(tmp_path: Path) -> None:
             rows = conn.execute("SELECT COUNT(*) FROM memokit_entries").fetchone()[0]
             values = conn.execute("SELECT COUNT(*) FROM memokit_values").fetchone()[0]
         assert values == rows  # no entry without its value, no value left behind
-        store = SQLiteStore(path, secret=SECRET)
+        store = SQLiteStore(path, secret=SECRET)  # opening deletes files no row names
+        on_disk = {name for name in os.listdir(store.folder) if not name.endswith(".tmp")}
+        assert on_disk == _named_files(path) and len(on_disk) == rows  # each value is a file
         found = {}
         for n in range(rows + 10):
             value = store.get(n)
@@ -295,7 +297,7 @@ def test_sigkill_while_writing_leaves_no_half_entry(tmp_path: Path) -> None:
         assert set(written) <= set(found)
         assert len(found) == rows  # every row decodes and verifies
         for n, value in found.items():
-            assert value == bytes([n % 256]) * (256 * 1024)
+            assert value == pattern(n, 300)
         assert store.rejected == 0
 
 
@@ -555,7 +557,7 @@ def test_sigkill_at_the_worst_moments_of_a_large_write(tmp_path: Path, at: str) 
         os.utime(folder / leftover, (old, old))
     store = SQLiteStore(path, secret=SECRET)  # opening sweeps
     assert set(os.listdir(folder)) == named
-    expected = pattern(2 if at == "committed" else 1, 200)
+    expected = pattern(2 if at == "committed" else 1, 300)
     assert store.get(1) == expected and store.rejected == 0
 
 
@@ -568,9 +570,9 @@ def test_four_processes_share_large_values(tmp_path: Path) -> None:
     for seed in range(4):
         order = keys[:]
         random.Random(seed).shuffle(order)
-        configs.append(_config(path, log, order, sleep=0.05, value_kib=200))
+        configs.append(_config(path, log, order, sleep=0.05, value_kib=300))
     outputs = run_together(configs, tmp_path)
-    digests = {str(n): hashlib.sha256(bytes([n]) * 200 * 1024).hexdigest() for n in keys}
+    digests = {str(n): hashlib.sha256(bytes([n]) * 300 * 1024).hexdigest() for n in keys}
     assert outputs == [digests] * 4
     assert Counter(n for _, n, _ in computations(log)) == Counter(keys)
     assert _named_files(path) == set(os.listdir(f"{path}-values"))
