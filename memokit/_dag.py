@@ -38,6 +38,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from memokit._engine import short_repr
 from memokit._errors import CycleError
+from memokit._keys import IDENTITY_TYPES, identity_key
 from memokit._stores import MISSING, Store, make_store
 
 __all__ = ["DagEvaluator", "DagStats"]
@@ -45,24 +46,8 @@ __all__ = ["DagEvaluator", "DagStats"]
 N = TypeVar("N")
 V = TypeVar("V")
 
-# Frames deeper than this are checked for a cycle, then at each doubling.
+# Stacks this deep are checked for a cycle, then each time their depth grows fourfold.
 _FIRST_CHECK = 256
-# Types known to compare and hash by identity (a node of such a type is its
-# own key), and types known not to (keyed by id()). Grows as types are met.
-_BY_IDENTITY: set[type] = set()
-_BY_ID: set[type] = set()
-
-
-def _is_identity_type(cls: type) -> bool:
-    """Whether ``cls`` compares and hashes its instances by identity, as ``object`` does."""
-    if cls in _BY_IDENTITY:
-        return True
-    if cls in _BY_ID:
-        return False
-    eq, hash_ = getattr(cls, "__eq__", None), getattr(cls, "__hash__", None)
-    plain = eq is object.__eq__ and hash_ is object.__hash__
-    (_BY_IDENTITY if plain else _BY_ID).add(cls)
-    return plain
 
 
 class DagStats(NamedTuple):
@@ -151,7 +136,7 @@ class DagEvaluator(Generic[N, V]):
 
     def _key_of(self, node: N) -> Hashable:
         """The store key of ``node`` (itself, its id, or ``key(node)``)."""
-        return _identity_key(node) if self._key is None else self._key(node)
+        return identity_key(node) if self._key is None else self._key(node)
 
     # ------------------------------------------------------------ the loop
 
@@ -176,8 +161,8 @@ class DagEvaluator(Generic[N, V]):
         # One expression keys every input: a node of a type met before that
         # compares by identity is its own key; anything else goes through
         # keyof (key=, or the identity rule for a type not met yet).
-        plain_types: set[type] | frozenset[type] = _BY_IDENTITY if identity else frozenset()
-        keyof: Callable[[Any], Hashable] = _identity_key if self._key is None else self._key
+        plain_types: set[type] | frozenset[type] = IDENTITY_TYPES if identity else frozenset()
+        keyof: Callable[[Any], Hashable] = identity_key if self._key is None else self._key
         seen = None if self._dict else self._seen
         invalidated = self._invalidated
         hits = computations = recomputations = 0
@@ -217,17 +202,16 @@ class DagEvaluator(Generic[N, V]):
                     # Every input is known: compute this node and return to the one below.
                     computations += 1
                     value = compute(node, values)
-                    if seen is not None:
-                        counted = id(node) if key is node else key
-                        if counted in seen:
+                    if seen is not None or invalidated:
+                        counted = id(node) if key is node else key  # never hold the node
+                        if seen is None:
+                            if counted in invalidated:
+                                invalidated.discard(counted)
+                                recomputations += 1
+                        elif counted in seen:
                             recomputations += 1
                         else:
                             seen.add(counted)
-                    elif invalidated:
-                        counted = id(node) if key is node else key
-                        if counted in invalidated:
-                            invalidated.discard(counted)
-                            recomputations += 1
                     entry = (node, value) if identity and key is not node else value
                     if data is not None:
                         data[key] = entry
@@ -306,11 +290,6 @@ class DagEvaluator(Generic[N, V]):
         if self._key is not None:
             key = getattr(self._key, "__qualname__", repr(self._key))
         return f"DagEvaluator(key={key}, store={self._store!r})"
-
-
-def _identity_key(node: object) -> Hashable:
-    """The key of a node of a type not met yet: itself if it compares by identity, else its id."""
-    return node if _is_identity_type(type(node)) else id(node)
 
 
 def _check_cycle(stack: list[tuple[Any, Hashable, Any, Any]], node: object, key: Hashable) -> None:

@@ -38,7 +38,14 @@ from typing import Any, Concatenate, ParamSpec, Protocol, Self, TypeVar, overloa
 from memokit._codegen import compile_function
 from memokit._engine import Request, Source, run, short_repr
 from memokit._info import CacheInfo, CacheStats
-from memokit._keys import PREFIX, call_shape, check_hashable, check_hashable_flat, make_key
+from memokit._keys import (
+    PREFIX,
+    call_shape,
+    check_hashable,
+    check_hashable_flat,
+    make_key,
+    qualified_name,
+)
 from memokit._stores import MISSING, DictStore, Store, make_store
 
 __all__ = ["DPFunction", "dp"]
@@ -162,7 +169,7 @@ def _wrap(
     if user_key is not None and not callable(user_key):
         raise TypeError(f"key= must be a function of the call's arguments, got {user_key!r}")
     # A persistent store keeps each function's entries under its qualified name.
-    store = make_store(maxsize, store_arg, name=f"{fn.__module__}:{fn.__qualname__}")
+    store = make_store(maxsize, store_arg, name=qualified_name(fn))
     body = _body_copy(fn)
     qualname = fn.__qualname__
     shown = qualname.rpartition("<locals>.")[2]  # how messages name the function

@@ -24,7 +24,16 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CallShape", "call_shape", "check_hashable", "make_key"]
+__all__ = [
+    "IDENTITY_TYPES",
+    "CallShape",
+    "call_shape",
+    "check_hashable",
+    "identity_key",
+    "is_identity_type",
+    "make_key",
+    "qualified_name",
+]
 
 # Marks where keyword arguments start in a flat key (as functools does).
 _KWD_MARK = object()
@@ -234,3 +243,56 @@ def check_hashable_flat(qualname: str, args: tuple[Any, ...], kwargs: Mapping[st
     """:func:`check_hashable` for calls to functions without a readable signature."""
     labels = tuple(f"argument {i + 1}" for i in range(len(args))) + tuple(kwargs)
     check_hashable(qualname, labels, (*args, *kwargs.values()))
+
+
+# ---------------------------------------------------------------- nodes and functions
+
+#: Types known to compare and hash their instances by identity, as ``object``
+#: does: a node of such a type can be its own key. Grows as types are met.
+IDENTITY_TYPES: set[type] = set()
+_NOT_IDENTITY_TYPES: set[type] = set()
+
+
+def is_identity_type(cls: type) -> bool:
+    """Whether ``cls`` keeps ``object``'s ``==`` and ``hash`` (which compare identity).
+
+    >>> is_identity_type(object), is_identity_type(int)
+    (True, False)
+    """
+    if cls in IDENTITY_TYPES:
+        return True
+    if cls in _NOT_IDENTITY_TYPES:
+        return False
+    eq, hash_ = getattr(cls, "__eq__", None), getattr(cls, "__hash__", None)
+    plain = eq is object.__eq__ and hash_ is object.__hash__
+    (IDENTITY_TYPES if plain else _NOT_IDENTITY_TYPES).add(cls)
+    return plain
+
+
+def identity_key(node: object) -> Hashable:
+    """Key ``node`` by identity: itself if its type compares by identity, else its ``id``.
+
+    An ``id`` key never calls the node's own ``==`` or ``hash`` (arrays and
+    symbolic expressions overload them); the caller keeps the node alive
+    while the key is in use, so the ``id`` cannot be reused.
+    """
+    return node if is_identity_type(type(node)) else id(node)
+
+
+def qualified_name(fn: Callable[..., Any]) -> str:
+    """The name a function's entries are kept under in a shared store: ``module:qualname``.
+
+    A colon, not a dot, between the two: ``a.b:c`` and ``a:b.c`` are
+    different functions. A part that is missing reads ``<...>``, which
+    persistent stores reject as not naming one function for good.
+
+    >>> qualified_name(qualified_name)
+    'memokit._keys:qualified_name'
+    """
+    module = getattr(fn, "__module__", None)
+    qualname = getattr(fn, "__qualname__", None)
+    if not isinstance(module, str):
+        module = "<unknown module>"
+    if not isinstance(qualname, str):
+        qualname = f"<{type(fn).__name__} object>"
+    return f"{module}:{qualname}"

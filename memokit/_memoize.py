@@ -39,7 +39,14 @@ from typing import (
 from memokit._codegen import compile_function, compile_source
 from memokit._flight import PENDING, RETRY, AsyncFlightTable, Failure, FlightTable
 from memokit._info import CacheInfo, CacheStats
-from memokit._keys import PREFIX, CallShape, call_shape, check_hashable, check_hashable_flat
+from memokit._keys import (
+    PREFIX,
+    CallShape,
+    call_shape,
+    check_hashable,
+    check_hashable_flat,
+    qualified_name,
+)
 from memokit._stores import MISSING, DictStore, LRUStore, Store, bind_store, make_store
 
 __all__ = ["Memoized", "memoize"]
@@ -173,22 +180,6 @@ def _new_store(
             "because each instance gets its own cache: e.g. store=lambda: LRUStore(128)"
         )
     return make_store(maxsize, store, name=name)
-
-
-def _store_name(fn: Callable[..., Any]) -> str:
-    """The name a persistent store files ``fn``'s entries under: ``module:qualname``.
-
-    A colon, not a dot, between the two: ``a.b:c`` and ``a:b.c`` are
-    different functions. A part that is missing reads ``<...>``, which such
-    stores reject as not naming one function for good.
-    """
-    module = getattr(fn, "__module__", None)
-    qualname = getattr(fn, "__qualname__", None)
-    if not isinstance(module, str):
-        module = "<unknown module>"
-    if not isinstance(qualname, str):
-        qualname = f"<{type(fn).__name__} object>"
-    return f"{module}:{qualname}"
 
 
 # ---------------------------------------------------------------- generated hot path
@@ -645,7 +636,7 @@ class _MemoizedMethod:
             self._maxsize,
             self._store,
             per_instance=True,
-            name=_store_name(self._fn),
+            name=qualified_name(self._fn),
             receiver_keyed=False,
         )
         wrapper = _instantiate(self._recipe, self._fn, store, self._options)
@@ -658,7 +649,7 @@ class _MemoizedMethod:
                 if self._plain is None:
                     recipe = _Recipe(self._fn, typed=self._typed, key=self._key, skip_first=False)
                     store = _new_store(
-                        self._maxsize, self._store, per_instance=True, name=_store_name(self._fn)
+                        self._maxsize, self._store, per_instance=True, name=qualified_name(self._fn)
                     )
                     self._plain = _instantiate(recipe, self._fn, store, self._options)
         return self._plain
@@ -736,7 +727,7 @@ def _decorate(
     if _is_method(fn):
         return _MemoizedMethod(fn, options, maxsize, typed, key, store)
     recipe = _Recipe(fn, typed=typed, key=key, skip_first=False)
-    store_ = _new_store(maxsize, store, per_instance=False, name=_store_name(fn))
+    store_ = _new_store(maxsize, store, per_instance=False, name=qualified_name(fn))
     return _instantiate(recipe, fn, store_, options)
 
 

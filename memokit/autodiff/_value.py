@@ -15,6 +15,8 @@ import numbers
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
+from memokit._keys import is_identity_type
+
 __all__ = ["Op", "Value"]
 
 #: An operation: input values (and constant parameters) -> (value, local derivatives).
@@ -140,7 +142,7 @@ class Value:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.__eq__ is not object.__eq__ or cls.__hash__ is not object.__hash__:
+        if not is_identity_type(cls):
             raise TypeError(
                 f"{cls.__name__} overrides == or hash(), but Values must compare by "
                 f"identity: gradients are memoized by node, and two equal-looking nodes "
