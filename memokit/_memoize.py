@@ -281,34 +281,32 @@ def _hot_path(shape: CallShape, kind: str, *, user_key: bool, is_async: bool = F
     if kind == "shared":
         # The store looks the key up again itself, runs single-flight across
         # processes (Store.get_or_compute) and stores the value.
-        lines += [
-            "if True:",
-            "    try:",
-            f"        {p}value = {p}shared({k}, {p}pack({shape.call}))",
-        ]
+        guard, computed, stored = "", [f"{p}value = {p}shared({k}, {p}pack({shape.call}))"], []
     else:
         # Another thread may have stored the value between our lookup and the
         # claim: look once more before computing.
-        lines += [
-            f"{p}value = {p}peek({k}, {p}MISSING)",
-            f"if {p}value is {p}MISSING:",
-            "    try:",
-            f"        {p}value = {p}call({shape.call})",
-        ]
+        lines.append(f"{p}value = {p}peek({k}, {p}MISSING)")
+        guard, computed = f"if {p}value is {p}MISSING:", [f"{p}value = {p}call({shape.call})"]
         if kind == "generic":
             # A store of unknown kind may fail to store (a full disk, a value
             # it cannot serialize): that ends the flight like a failed call,
             # or the threads waiting on it would wait for ever.
-            lines.append(f"        {p}set({k}, {p}value)")
-    lines += [
-        f"    except BaseException as {p}exc:",
-        f"        {p}fail({k}, {p}flight, {p}exc)",
-        "        raise",
+            computed.append(f"{p}set({k}, {p}value)")
+        stored = {"dict": [f"{p}data[{k}] = {p}value"], "lru": [f"{p}set({k}, {p}value)"]}.get(
+            kind, []
+        )
+    block = [
+        "try:",
+        *("    " + line for line in computed),
+        f"except BaseException as {p}exc:",
+        f"    {p}fail({k}, {p}flight, {p}exc)",
+        "    raise",
+        *stored,
     ]
-    if kind == "dict":
-        lines.append(f"    {p}data[{k}] = {p}value")
-    elif kind == "lru":
-        lines.append(f"    {p}set({k}, {p}value)")
+    if guard:
+        lines += [guard, *("    " + line for line in block)]
+    else:
+        lines += block
     lines += [
         # Publish, retire, then wake: the order memokit._flight relies on.
         f"{p}flight[1] = {p}value",
