@@ -36,13 +36,13 @@ from typing import Any, Literal
 from memokit._leases import KEEPER, new_token, wait_delays
 from memokit._serialize import (
     BadEntry,
-    BadEntryWarning,
     Codec,
     check_name,
     check_seconds,
     make_codec,
     namespace_context,
     storage_key,
+    warn_bad_entry,
 )
 from memokit._stores import MISSING, Missing
 
@@ -294,15 +294,7 @@ class RedisStore:
             first = not server.warned_bad
             server.warned_bad = True
         if first:
-            warnings.warn(
-                BadEntryWarning(
-                    f"RedisStore({server.where}): ignored an entry of "
-                    f"{self._name or '<unbound>'!r} because {reason}; it counts as a miss and "
-                    f"will be recomputed. Later ones are counted in store.rejected without a "
-                    f"warning."
-                ),
-                stacklevel=4,
-            )
+            warn_bad_entry(f"RedisStore({server.where})", self._name, reason)
         return MISSING
 
     # ---------------------------------------------------------------- the Store protocol

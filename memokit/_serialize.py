@@ -36,6 +36,7 @@ import math
 import os
 import pickle
 import struct
+import warnings
 from collections.abc import Callable
 from typing import Any, Final, Literal
 
@@ -53,6 +54,7 @@ __all__ = [
     "make_codec",
     "namespace_context",
     "storage_key",
+    "warn_bad_entry",
 ]
 
 #: The environment variable a store reads its HMAC secret from.
@@ -65,6 +67,22 @@ _MAX_RAW_KEY = 64
 
 class BadEntryWarning(UserWarning):
     """A stored entry failed its integrity check and was ignored (treated as a miss)."""
+
+
+def warn_bad_entry(store: str, name: str, reason: str) -> None:
+    """Warn, once per store, that an entry of ``name`` was ignored and why.
+
+    ``store`` says which store, e.g. ``SQLiteStore('cache.db')``; the caller
+    decides that this is the first such entry and counts every one.
+    """
+    warnings.warn(
+        BadEntryWarning(
+            f"{store}: ignored an entry of {name or '<unbound>'!r} because {reason}; it "
+            f"counts as a miss and will be recomputed. Later ones are counted in "
+            f"store.rejected without a warning."
+        ),
+        stacklevel=5,  # past this function, the store's decoding and get: toward the caller
+    )
 
 
 # ---------------------------------------------------------------- keys

@@ -59,7 +59,6 @@ import re
 import sqlite3
 import threading
 import time
-import warnings
 import weakref
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
@@ -67,7 +66,6 @@ from typing import Any, Literal
 from memokit._leases import KEEPER, new_token, wait_delays
 from memokit._serialize import (
     BadEntry,
-    BadEntryWarning,
     Codec,
     Data,
     check_name,
@@ -75,6 +73,7 @@ from memokit._serialize import (
     make_codec,
     namespace_context,
     storage_key,
+    warn_bad_entry,
 )
 from memokit._stores import MISSING, Missing
 
@@ -687,15 +686,7 @@ class SQLiteStore:
             first = not self._db.warned
             self._db.warned = True
         if first:
-            warnings.warn(
-                BadEntryWarning(
-                    f"SQLiteStore({self._db.path!r}): ignored an entry of "
-                    f"{self._name or '<unbound>'!r} because {reason}; it counts as a miss and "
-                    f"will be recomputed. Later ones are counted in store.rejected without a "
-                    f"warning."
-                ),
-                stacklevel=4,
-            )
+            warn_bad_entry(f"SQLiteStore({self._db.path!r})", self._name, reason)
 
     def set(self, key: object, value: Any) -> None:
         """Store ``value`` under ``key`` (evicting the least recently used entry if full)."""
