@@ -37,7 +37,7 @@ from memokit._leases import KEEPER, new_token, wait_delays
 from memokit._serialize import (
     BadEntry,
     Codec,
-    check_name,
+    bound_view,
     check_seconds,
     make_codec,
     namespace_context,
@@ -218,14 +218,7 @@ class RedisStore:
         As for :meth:`SQLiteStore.bind <memokit.SQLiteStore.bind>`: a view
         shares the client and settings, and binding a view returns it as is.
         """
-        if self._name:
-            return self
-        check_name("RedisStore", name)
-        view = object.__new__(RedisStore)
-        view.__dict__.update(self.__dict__)
-        view._name = name
-        view._init_view()
-        return view
+        return bound_view(self, "RedisStore", name)
 
     @property
     def name(self) -> str:

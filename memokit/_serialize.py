@@ -38,7 +38,7 @@ import pickle
 import struct
 import warnings
 from collections.abc import Callable
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol, TypeVar
 
 from memokit._keys import _KWD_MARK
 
@@ -48,6 +48,7 @@ __all__ = [
     "BadEntryWarning",
     "Codec",
     "Data",
+    "bound_view",
     "check_name",
     "check_seconds",
     "encode_key",
@@ -254,6 +255,32 @@ def check_name(owner: str, name: object) -> str:
             f"store=store.bind('a-unique-name')"
         )
     return name
+
+
+class _Bindable(Protocol):
+    _name: str
+
+    def _init_view(self) -> None: ...
+
+
+B = TypeVar("B", bound=_Bindable)
+
+
+def bound_view(store: B, owner: str, name: str) -> B:
+    """Return a view of an unbound persistent store whose entries live under ``name``.
+
+    The view shares everything the store was made with (file or client,
+    settings); ``_init_view`` gives it its own per-name state. A store that is
+    already bound is returned as it is.
+    """
+    if store._name:
+        return store
+    check_name(owner, name)
+    view = object.__new__(type(store))
+    view.__dict__.update(store.__dict__)
+    view._name = name
+    view._init_view()
+    return view
 
 
 # ---------------------------------------------------------------- values

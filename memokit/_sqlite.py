@@ -68,7 +68,7 @@ from memokit._serialize import (
     BadEntry,
     Codec,
     Data,
-    check_name,
+    bound_view,
     check_seconds,
     make_codec,
     namespace_context,
@@ -546,21 +546,7 @@ class SQLiteStore:
         again returns it unchanged: that is how to choose a name yourself,
         ``@memoize(store=store.bind("my-name"))``.
         """
-        if self._name:
-            return self
-        check_name("SQLiteStore", name)
-        view = object.__new__(SQLiteStore)
-        view._ttl = self._ttl
-        view._lock_ttl = self._lock_ttl
-        view._codec = self._codec
-        view._maxsize = self._maxsize
-        view._get_sql = self._get_sql
-        view._version = self._version
-        view._file_threshold = self._file_threshold
-        view._db = self._db
-        view._name = name
-        view._init_view()
-        return view
+        return bound_view(self, "SQLiteStore", name)
 
     @property
     def name(self) -> str:
