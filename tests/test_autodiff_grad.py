@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import FLOAT_OPS, ExpressionDag, Ref, expression_dags
 
-from memokit import CycleError
+from memokit import CycleError, DictStore, LRUStore
 from memokit.autodiff import Backward, Value, backward, grad
 
 # ---------------------------------------------------------------- references
@@ -575,10 +575,28 @@ def test_a_non_scalar_loss_is_a_type_error(make_loss: Callable[[Value], Any]) ->
 
 @pytest.mark.parametrize("memo", [0, -1, "x", 1.5, None, "True"])
 def test_bad_memo_values_are_value_errors(memo: Any) -> None:
-    """memo= other than True, False or a positive int raises ValueError saying what it takes."""
+    """memo= other than True, False, a positive int or a Store raises ValueError saying so."""
     x = Value(1.0)
-    with pytest.raises(ValueError, match=r"memo= takes True.*False.*positive int"):
+    with pytest.raises(ValueError, match=r"memo= takes True.*False.*positive int.*Store"):
         grad(x * x, wrt=[x], memo=memo)
+
+
+@pytest.mark.parametrize(("store", "setting"), [(DictStore, True), (lambda: LRUStore(3), 3)])
+def test_a_store_as_memo_costs_what_the_same_built_in_setting_costs(
+    store: Callable[[], Any], setting: bool | int
+) -> None:
+    """memo=DictStore() / LRUStore(3) give memo=True / 3's gradients and counts, in that store."""
+    x = w = Value(0.3)
+    for _ in range(20):
+        x = (x * w + x).tanh()
+    given_store = store()
+    mine = backward(x, [w], memo=given_store)
+    built_in = backward(x, [w], memo=setting)
+    assert mine.gradients == built_in.gradients
+    fields = ("computations", "hits", "recomputations", "evictions", "memo_size")
+    assert [getattr(mine, f) for f in fields] == [getattr(built_in, f) for f in fields]
+    assert mine.memo == f"store({type(given_store).__name__})"
+    assert len(given_store) == mine.memo_size > 0
 
 
 def make_cycle() -> tuple[Value, Value, Value, Value]:

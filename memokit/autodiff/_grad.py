@@ -14,9 +14,11 @@ decides what kind of backpropagation you get:
 * nothing (``memo=False``): every adjoint recomputed each time it is needed,
   which is the naive sum over all paths, exponential in depth;
 * an LRU store of size k (``memo=k``): at most k adjoints kept, the rest
-  recomputed when needed again, like gradient checkpointing.
+  recomputed when needed again, like gradient checkpointing;
+* any memokit store (``memo=store``): the adjoints go where you say, keyed by
+  node, for instance to watch what is stored.
 
-All three give the same numbers; :func:`backward` reports what each cost.
+All give the same numbers; :func:`backward` reports what each cost.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ import gc
 import operator
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import overload
+from typing import Any, overload
 
 from memokit._dag import DagEvaluator, DagStats
+from memokit._stores import Store
 from memokit.autodiff._value import Value
 
 __all__ = ["Backward", "backward", "grad"]
@@ -77,7 +80,7 @@ class Backward:
     wrt: tuple[Value, ...]
     #: ∂loss/∂node for each node of ``wrt``.
     gradients: tuple[float, ...]
-    #: How the adjoints were stored: "dict", "none" or "lru(k)".
+    #: How the adjoints were stored: "dict", "none", "lru(k)" or "store(TypeName)".
     memo: str
     #: Terms adj(c) · ∂c/∂n evaluated (one per consumer edge per computation).
     local_derivative_evaluations: int
@@ -102,16 +105,24 @@ class Backward:
         raise KeyError(f"{node!r} is not among the nodes this backward pass was asked for")
 
 
-def _memo_label(memo: bool | int) -> tuple[str, int | None]:
+#: What ``memo=`` takes: keep every adjoint, none, the k most recent, or a store of your own.
+Memo = bool | int | Store[Any]
+
+
+def _memo_store(memo: object) -> tuple[str, Store[Any] | None, int | None]:
+    """(label, store, maxsize) for DagEvaluator from a ``memo=`` argument."""
     if memo is True:
-        return "dict", None
+        return "dict", None, None
     if memo is False:
-        return "none", 0
-    if isinstance(memo, int) and memo > 0:
-        return f"lru({memo})", memo
+        return "none", None, 0
+    if isinstance(memo, int) and not isinstance(memo, bool) and memo > 0:
+        return f"lru({memo})", None, memo
+    if isinstance(memo, Store):
+        return f"store({type(memo).__name__})", memo, None
     raise ValueError(
         f"memo= takes True (keep every adjoint), False (keep none: the naive sum over "
-        f"paths) or a positive int k (keep the k most recently used), got {memo!r}"
+        f"paths), a positive int k (keep the k most recently used) or a memokit Store "
+        f"(entries keyed by node), got {memo!r}"
     )
 
 
@@ -127,7 +138,7 @@ def _check_loss(loss: object) -> Value:
     raise TypeError(f"the loss must be a scalar Value, got {type(loss).__name__} {loss!r}")
 
 
-def _consumers(
+def invert_graph(
     loss: Value,
 ) -> tuple[dict[Value, list[Value]], dict[Value, list[float]], list[Value]]:
     """Invert the graph below ``loss``: for each node, who consumes it and ∂consumer/∂node.
@@ -169,7 +180,7 @@ def backward(
     loss: Value,
     wrt: Sequence[Value] | None = None,
     *,
-    memo: bool | int = True,
+    memo: Memo = True,
     allow_unused: bool = False,
 ) -> Backward:
     """Compute ∂loss/∂x for each ``x`` in ``wrt`` (default: every leaf) and report the cost.
@@ -190,11 +201,13 @@ def backward(
     3
     """
     loss = _check_loss(loss)
-    label, maxsize = _memo_label(memo)
+    label, store, maxsize = _memo_store(memo)
     with _collector_paused():
         # The tables and the memo are freed before collection resumes, so
         # their allocations do not set off a collection on the way out.
-        targets, gradients, stats, graph_size = _adjoints(loss, wrt, maxsize, allow_unused)
+        targets, gradients, stats, graph_size = _adjoints(
+            loss, wrt, store, maxsize, allow_unused
+        )
     # Each computation of adj(n) evaluates one term adj(c) · ∂c/∂n per consumer
     # c, and each consumer's adjoint was either a hit or a computation started
     # for it; the evaluations asked for by grad itself (one per target in the
@@ -215,13 +228,17 @@ def backward(
 
 
 def _adjoints(
-    loss: Value, wrt: Sequence[Value] | None, maxsize: int | None, allow_unused: bool
+    loss: Value,
+    wrt: Sequence[Value] | None,
+    store: Store[Any] | None,
+    maxsize: int | None,
+    allow_unused: bool,
 ) -> tuple[tuple[Value, ...], list[float | None], DagStats, int]:
     """Evaluate adj(x) for each target: (targets, adjoints, stats, graph size).
 
     A target the loss does not depend on gets ``None`` instead of an adjoint.
     """
-    consumers, partials, leaves = _consumers(loss)
+    consumers, partials, leaves = invert_graph(loss)
     targets = tuple(leaves if wrt is None else _check_wrt(wrt, consumers, allow_unused))
 
     def adjoint(node: Value, consumer_adjoints: list[float]) -> float:
@@ -231,7 +248,7 @@ def _adjoints(
         return dot(consumer_adjoints, partials[node])
 
     evaluator: DagEvaluator[Value, float] = DagEvaluator(
-        inputs=consumers.__getitem__, compute=adjoint, maxsize=maxsize
+        inputs=consumers.__getitem__, compute=adjoint, maxsize=maxsize, store=store
     )
     gradients = [evaluator.evaluate(x) if x in consumers else None for x in targets]
     return targets, gradients, evaluator.stats(), len(consumers)
@@ -256,16 +273,16 @@ def _check_wrt(
 
 
 @overload
-def grad(loss: Value, wrt: None = None, *, memo: bool | int = True) -> dict[Value, float]: ...
+def grad(loss: Value, wrt: None = None, *, memo: Memo = True) -> dict[Value, float]: ...
 @overload
 def grad(
-    loss: Value, wrt: Sequence[Value], *, memo: bool | int = True, allow_unused: bool = False
+    loss: Value, wrt: Sequence[Value], *, memo: Memo = True, allow_unused: bool = False
 ) -> list[float]: ...
 def grad(
     loss: Value,
     wrt: Sequence[Value] | None = None,
     *,
-    memo: bool | int = True,
+    memo: Memo = True,
     allow_unused: bool = False,
 ) -> list[float] | dict[Value, float]:
     """Return ∂loss/∂x for each ``x`` in ``wrt``, in that order (a dict of every leaf by default).

@@ -33,12 +33,13 @@ import math
 import random
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from memokit._dag import DagEvaluator
+from memokit._stores import Store, make_store
 from memokit.autodiff import Backward, GradcheckReport, Value, backward, grad, gradcheck
+from memokit.autodiff._grad import invert_graph
 from memokit.lessons import progress
 
 __all__ = [
@@ -410,21 +411,48 @@ def two_paths(net: Network, weight: str = "w¹₁₁") -> TwoPaths:
 # ------------------------------------------------------- the shared adjoint, counted
 
 
-def _consumers(loss: Value) -> tuple[dict[int, list[Value]], dict[int, list[float]]]:
-    """Invert the graph below ``loss``: each node's consumers and ∂consumer/∂node."""
-    users: dict[int, list[Value]] = {id(loss): []}
-    partials: dict[int, list[float]] = {id(loss): []}
-    stack = [loss]
-    while stack:
-        node = stack.pop()
-        for source, derivative in zip(node.inputs, node.local_grads, strict=True):
-            if id(source) not in users:
-                users[id(source)] = []
-                partials[id(source)] = []
-                stack.append(source)
-            users[id(source)].append(node)
-            partials[id(source)].append(derivative)
-    return users, partials
+class _CountingStore:
+    """A memo for backward() that counts how often each node's adjoint is stored in it.
+
+    The engine stores every adjoint it computes (a memo that keeps nothing is
+    still handed each one), so the count per node is how often adj(node) was
+    computed. Everything else goes to the store it wraps.
+    """
+
+    def __init__(self, inner: Store[Any]) -> None:
+        self.inner = inner
+        #: Adjoints stored, by ``id(node)``.
+        self.stored: Counter[int] = Counter()
+
+    @property
+    def maxsize(self) -> int | None:
+        """The wrapped store's bound."""
+        return self.inner.maxsize
+
+    @property
+    def evictions(self) -> int:
+        """The wrapped store's evictions."""
+        return self.inner.evictions
+
+    def get(self, key: Hashable) -> Any:
+        """Look ``key`` up in the wrapped store."""
+        return self.inner.get(key)
+
+    def set(self, key: Hashable, value: Any) -> None:
+        """Count one more adjoint for the node ``key``, then store it."""
+        self.stored[id(key)] += 1
+        self.inner.set(key, value)
+
+    def delete(self, key: Hashable) -> bool:
+        """Forget ``key`` in the wrapped store."""
+        return self.inner.delete(key)
+
+    def clear(self) -> None:
+        """Empty the wrapped store."""
+        self.inner.clear()
+
+    def __len__(self) -> int:
+        return len(self.inner)
 
 
 @dataclass(frozen=True)
@@ -446,7 +474,7 @@ class AdjointCounts:
 
     @property
     def agrees(self) -> bool:
-        """Whether this run's totals and gradients equal backward()'s."""
+        """Whether the counted run's totals and gradients equal a plain backward()'s."""
         r = self.reference
         return (
             self.computations == r.computations
@@ -458,37 +486,21 @@ class AdjointCounts:
 def count_adjoints(
     loss: Value, wrt: Sequence[Value], names: dict[int, str], memo: bool | int = True
 ) -> AdjointCounts:
-    """Run the adjoint recurrence on memokit's DagEvaluator, counting computations per node.
+    """Run backward() with a memo that counts, per node, how often its adjoint was computed.
 
-    ``backward()`` reports totals only; this runs the same recurrence,
-    ``adj(L) = 1``, ``adj(n) = Σ_c adj(c) · ∂c/∂n``, with a counter in it, and
-    also runs ``backward()`` so the totals can be compared.
+    The memo keeps what ``memo=`` would (all, none, or the k most recent);
+    backward() is also run plainly so the totals can be compared.
     """
-    users, partials = _consumers(loss)
-    computed: Counter[int] = Counter()
-    evaluations = 0
-
-    def adjoint(node: Value, consumer_adjoints: list[float]) -> float:
-        nonlocal evaluations
-        computed[id(node)] += 1
-        if node is loss:
-            return 1.0
-        terms = partials[id(node)]
-        evaluations += len(terms)
-        return sum([a * d for a, d in zip(consumer_adjoints, terms, strict=True)])
-
     maxsize = None if memo is True else (0 if memo is False else int(memo))
-    evaluator: DagEvaluator[Value, float] = DagEvaluator(
-        inputs=lambda node: users[id(node)], compute=adjoint, maxsize=maxsize
-    )
-    gradients = tuple(evaluator.evaluate(node) for node in wrt)
+    counting = _CountingStore(make_store(maxsize))
+    counted = backward(loss, wrt, memo=counting)
     reference = backward(loss, wrt, memo=memo)
     return AdjointCounts(
         memo=reference.memo,
-        per_node={name: computed[i] for i, name in names.items()},
-        computations=sum(computed.values()),
-        evaluations=evaluations,
-        gradients=gradients,
+        per_node={name: counting.stored[i] for i, name in names.items()},
+        computations=counted.computations,
+        evaluations=counted.local_derivative_evaluations,
+        gradients=counted.gradients,
         reference=reference,
     )
 
@@ -523,20 +535,20 @@ def backprop_edges(loss: Value, wrt: Iterable[Value]) -> int:
     n lies on a path from some ``wrt`` node up to ``loss``; with a memo each
     such edge is evaluated exactly once.
     """
-    users, _ = _consumers(loss)
-    needed: set[int] = set()
-    stack = [n for n in wrt if id(n) in users]
+    users, _, _ = invert_graph(loss)
+    needed: set[Value] = set()
+    stack = [n for n in wrt if n in users]
     while stack:
         node = stack.pop()
-        if id(node) in needed:
+        if node in needed:
             continue
-        needed.add(id(node))
-        stack.extend(users[id(node)])
-    return sum(len(users[i]) for i in needed)
+        needed.add(node)
+        stack.extend(users[node])
+    return sum(len(users[n]) for n in needed)
 
 
 def _graph_size(loss: Value) -> tuple[int, int]:
-    users, _ = _consumers(loss)
+    users, _, _ = invert_graph(loss)
     return len(users), sum(len(u) for u in users.values())
 
 
