@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import math
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH_GRAD = ROOT / "benchmarks" / "bench_grad.py"
+from _bench_helpers import positive, run_quick
+
 PEERS = ("micrograd", "torch")
 QUICK_SIZES = (1_000, 10_000)
 
@@ -20,21 +17,10 @@ def _installed(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
-def _positive(value: Any) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value) and value > 0
-
-
 def test_bench_grad_quick_writes_every_row(tmp_path: Path) -> None:
     """bench_grad --quick exits 0; its JSON has a measured row per installed peer, N and GC."""
     out = tmp_path / "grad.json"
-    proc = subprocess.run(
-        [sys.executable, str(BENCH_GRAD), "--quick", "--json", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    proc = run_quick("bench_grad.py", out)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "targets" in proc.stdout
     data = json.loads(out.read_text(encoding="utf-8"))
@@ -59,13 +45,13 @@ def test_bench_grad_quick_writes_every_row(tmp_path: Path) -> None:
                 assert row["samples"] == len(row["backward_samples_ms"]) >= 1
                 assert len(row["forward_samples_ms"]) == row["samples"]
                 for key in ("forward_ms", "backward_ms", "backward_over_forward"):
-                    assert _positive(row[key]), (key, row)
+                    assert positive(row[key]), (key, row)
                 if impl != "micrograd" and impls["micrograd"]["available"]:
-                    assert _positive(row["backward_vs_micrograd"]), row
+                    assert positive(row["backward_vs_micrograd"]), row
 
     targets = data["targets"]
     assert {t["target"] for t in targets} >= {"backward/forward <= 2", "10^6 nodes complete"}
     for target in targets:
         assert target["status"] in {"PASS", "FAIL", "SKIP"}, target
         if target["status"] != "SKIP" and target["limit"] is not None:
-            assert _positive(target["measured"]), target
+            assert positive(target["measured"]), target

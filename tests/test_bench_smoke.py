@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import importlib
 import json
-import math
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH_MEMOIZE = ROOT / "benchmarks" / "bench_memoize.py"
+from _bench_helpers import positive, run_quick
 
 OPERATIONS = ("hit_f", "hit_g", "miss_f", "miss_g")
 ALWAYS = ("plain", "memokit", "memokit_lru128", "lru_cache", "lru_cache_128")
@@ -29,25 +24,10 @@ def _importable(name: str) -> bool:
     return True
 
 
-def _run_quick(script: Path, out: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(script), "--quick", "--json", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
-def _positive(value: Any) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value) and value > 0
-
-
 def test_bench_memoize_quick_writes_every_median(tmp_path: Path) -> None:
     """bench_memoize --quick exits 0 and reports a positive median per installed row and op."""
     out = tmp_path / "bench.json"
-    proc = _run_quick(BENCH_MEMOIZE, out)
+    proc = run_quick("bench_memoize.py", out)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "functools.lru_cache(maxsize=None)" in proc.stdout
     data = json.loads(out.read_text(encoding="utf-8"))
@@ -64,21 +44,21 @@ def test_bench_memoize_quick_writes_every_median(tmp_path: Path) -> None:
         assert not rows[rid]["warning"], rows[rid]["warning"]
         for op in OPERATIONS:
             cell = rows[rid]["ops"][op]
-            assert _positive(cell["median_ns"]), (rid, op)
-            assert _positive(cell["min_ns"]), (rid, op)
+            assert positive(cell["median_ns"]), (rid, op)
+            assert positive(cell["min_ns"]), (rid, op)
             assert cell["samples_ns"], (rid, op)
-            assert all(_positive(x) for x in cell["samples_ns"]), (rid, op)
-            assert _positive(cell["ratio_vs_lru_cache"]), (rid, op)
+            assert all(positive(x) for x in cell["samples_ns"]), (rid, op)
+            assert positive(cell["ratio_vs_lru_cache"]), (rid, op)
             if rows[rid]["lru"]:
-                assert _positive(cell["ratio_vs_lru_cache_128"]), (rid, op)
+                assert positive(cell["ratio_vs_lru_cache_128"]), (rid, op)
     for rid, row in rows.items():
         if not row["available"]:
             assert row["note"] and not row["ops"], rid
 
     for eid, extra in data["extras"].items():
-        assert _positive(extra["median_ns"]), eid
+        assert positive(extra["median_ns"]), eid
     assert data["verdicts"]
     for verdict in data["verdicts"]:
         assert verdict["status"] in {"PASS", "FAIL", "SKIP", "info"}, verdict
         if verdict["status"] != "SKIP":
-            assert _positive(verdict["measured"]), verdict
+            assert positive(verdict["measured"]), verdict

@@ -4,35 +4,19 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import math
 import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
+from _bench_helpers import positive, run_quick
 from _redis_server import REQUIRE_ENV, unavailable_reason
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH_STORES = ROOT / "benchmarks" / "bench_stores.py"
 OPS = ("hit_small", "miss_small", "hit_1mb", "miss_1mb")
-
-
-def _positive(value: Any) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value) and value > 0
 
 
 def test_bench_stores_quick_writes_every_median(tmp_path: Path) -> None:
     """bench_stores --quick exits 0 and reports a positive median per measured row and op."""
     out = tmp_path / "bench.json"
-    proc = subprocess.run(
-        [sys.executable, str(BENCH_STORES), "--quick", "--json", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    proc = run_quick("bench_stores.py", out)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "SQLiteStore" in proc.stdout and "Target" in proc.stdout
     data = json.loads(out.read_text(encoding="utf-8"))
@@ -55,13 +39,13 @@ def test_bench_stores_quick_writes_every_median(tmp_path: Path) -> None:
         assert set(row["ops"]) == set(ops), rid
         for op in ops:
             cell = row["ops"][op]
-            assert _positive(cell["median_us"]) and _positive(cell["min_us"]), (rid, op)
-            assert cell["samples_us"] and all(_positive(x) for x in cell["samples_us"])
-            assert _positive(cell["ratio_vs_sqlite"]), (rid, op)
-    assert _positive(data["hmac_sha256_1mib_us"])
+            assert positive(cell["median_us"]) and positive(cell["min_us"]), (rid, op)
+            assert cell["samples_us"] and all(positive(x) for x in cell["samples_us"])
+            assert positive(cell["ratio_vs_sqlite"]), (rid, op)
+    assert positive(data["hmac_sha256_1mib_us"])
     pieces = data["pieces_1mib_us"]
     assert set(pieces) == {"sqlite_row", "file_read", "hmac", "unpickle", "crc32"}
-    assert all(_positive(piece["median_us"]) for piece in pieces.values())
+    assert all(positive(piece["median_us"]) for piece in pieces.values())
     statuses = {(v["row"], v["op"], v["peer"]): v["status"] for v in data["verdicts"]}
     judged = [("sqlite", "hit_small"), ("sqlite", "hit_1mb"), ("sqlite_bytes", "hit_1mb")]
     assert set(statuses) == {(row, op, peer) for row, op in judged for peer in

@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 import json
-import math
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH_DP = ROOT / "benchmarks" / "bench_dp.py"
-
-
-def _positive(value: Any) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value) and value > 0
+from _bench_helpers import positive, run_quick
 
 
 def test_bench_dp_quick_reports_every_row(tmp_path: Path) -> None:
     """bench_dp --quick exits 0, agrees with bottom_up, and reports each row or its error."""
     out = tmp_path / "bench_dp.json"
-    proc = subprocess.run(
-        [sys.executable, str(BENCH_DP), "--quick", "--json", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    proc = run_quick("bench_dp.py", out)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "every answer agrees with bottom_up" in proc.stdout
     report = json.loads(out.read_text())
@@ -37,11 +21,11 @@ def test_bench_dp_quick_reports_every_row(tmp_path: Path) -> None:
         assert {"dp", "lru_cache", "bottom_up"} <= set(rows), problem
         for row in ("dp", "bottom_up"):  # these never hit a recursion limit
             assert rows[row]["error"] == "", (problem, row)
-            assert _positive(rows[row]["median_ns_per_subproblem"]), (problem, row)
+            assert positive(rows[row]["median_ns_per_subproblem"]), (problem, row)
         lru = rows["lru_cache"]
         assert lru["error"] in ("", "RecursionError"), problem
         if not lru["error"]:
-            assert _positive(lru["median_ns_per_subproblem"])
+            assert positive(lru["median_ns_per_subproblem"])
             assert rows["dp"]["ratio_to_lru_cache"] is not None
     memory = report["peak_memory"]
     assert memory["dp"]["traced"] > 0
