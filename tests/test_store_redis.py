@@ -1,26 +1,23 @@
-"""RedisStore on a real redis-server: across processes, and when the server goes away.
+"""RedisStore on a real redis-server: when the server goes away, and Redis's own keys.
 
 The Store contract and the persistent-store contract run on RedisStore in
-tests/test_stores.py; this file holds what needs real processes, a server
-that dies, or Redis's own keys. Servers come from tests/_redis_server.py
+tests/test_stores.py; the scenarios across processes run on it in
+tests/test_store_processes.py; this file holds what needs a server that dies,
+or Redis's own keys. Servers come from tests/_redis_server.py
 (no mocks); computations are counted through the workers' O_APPEND log.
 """
 
 from __future__ import annotations
 
-import random
-import signal
 import subprocess
 import sys
 import time
 import warnings
-from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
 from _redis_server import RedisServer
-from _store_worker import SECRET, computations, finish, run_together, spawn, wait_for
+from _store_worker import SECRET
 
 from memokit import (
     MISSING,
@@ -53,72 +50,6 @@ def double_and_kill_the_server(n: int) -> int:
 def _clean() -> None:
     CALLS.clear()
     DOOMED.clear()
-
-
-def _config(url: str, log: Path, keys: list[int], **extra: Any) -> dict[str, Any]:
-    return {"action": "call", "store": "redis", "location": url, "log": str(log)} | {
-        "keys": keys,
-        **extra,
-    }
-
-
-# ---------------------------------------------------------------- across processes
-
-
-def test_entries_persist_from_one_process_to_the_next(redis_url: str, tmp_path: Path) -> None:
-    """What one process computed, a later process (another hash seed) reads without computing."""
-    log = tmp_path / "log"
-    assert finish(spawn(_config(redis_url, log, [1, 2]), hash_seed=1)) == {"1": 1, "2": 4}
-    second = finish(spawn(_config(redis_url, log, [2, 1, 3]), hash_seed=2))
-    assert second == {"2": 4, "1": 1, "3": 9}
-    assert [n for _, n, _ in computations(log)] == [1, 2, 3]
-
-
-def test_four_processes_compute_each_key_once(redis_url: str, tmp_path: Path) -> None:
-    """Four processes missing the same twelve keys at once compute each key exactly once."""
-    log = tmp_path / "log"
-    keys = list(range(12))
-    configs = []
-    for seed in range(4):
-        order = keys[:]
-        random.Random(seed).shuffle(order)
-        configs.append(_config(redis_url, log, order, sleep=0.05))
-    for output in run_together(configs, tmp_path):
-        assert output == {str(n): n * n for n in keys}
-    assert Counter(n for _, n, _ in computations(log)) == Counter(keys)
-    assert len({pid for pid, _, _ in computations(log)}) > 1
-
-
-def test_a_killed_computer_is_taken_over_after_lock_ttl(redis_url: str, tmp_path: Path) -> None:
-    """A process SIGKILLed while computing is taken over by a waiter once its lease lapses."""
-    log = tmp_path / "log"
-    lock_ttl = 1.0
-    owner = spawn(_config(redis_url, log, [7], hang=True, lock_ttl=lock_ttl))
-    wait_for(lambda: len(computations(log)) == 1)
-    waiter = spawn(_config(redis_url, log, [7], lock_ttl=lock_ttl))
-    time.sleep(1.5)  # > lock_ttl: the owner's renewals keep its lease meanwhile
-    assert len(computations(log)) == 1
-    owner.send_signal(signal.SIGKILL)
-    killed_at = time.time()
-    owner.wait(10)
-    assert finish(waiter) == {"7": 49}
-    (pid_a, _, _), (pid_b, _, started) = computations(log)
-    assert (pid_a, pid_b) == (owner.pid, waiter.pid)
-    assert killed_at < started < killed_at + lock_ttl + 10
-
-
-def test_a_failed_computation_releases_its_lease_at_once(redis_url: str, tmp_path: Path) -> None:
-    """A process whose computation raises stores nothing and frees the key at once."""
-    log = tmp_path / "log"
-    failing = spawn(_config(redis_url, log, [5], sleep=1.0, fail=True))
-    wait_for(lambda: len(computations(log)) == 1)
-    waiter = spawn(_config(redis_url, log, [5]))  # lock_ttl 30 s: it must not wait that long
-    assert finish(failing) == {"5": "error: work(5) failed on purpose"}
-    failed_at = time.time()
-    assert finish(waiter) == {"5": 25}
-    (pid_a, _, _), (pid_b, _, started) = computations(log)
-    assert (pid_a, pid_b) == (failing.pid, waiter.pid)
-    assert started < failed_at + 10
 
 
 # ---------------------------------------------------------------- the server goes away

@@ -1,8 +1,9 @@
-"""SQLiteStore across processes and faults: the file, the lease, SIGKILL, fork.
+"""SQLiteStore's own file and faults: the schema, large values, SIGKILL, fork.
 
 The Store contract and the persistent-store contract run on SQLiteStore in
-tests/test_stores.py; this file holds what needs real processes or the file
-itself. Computations are counted through the workers' O_APPEND log
+tests/test_stores.py; the scenarios both stores share across processes are in
+tests/test_store_processes.py; this file holds what needs the file itself.
+Computations are counted through the workers' O_APPEND log
 (tests/_store_worker.py).
 """
 
@@ -25,11 +26,9 @@ import pytest
 from _store_worker import (
     SECRET,
     computations,
-    finish,
     pattern,
     run_together,
     spawn,
-    wait_for,
 )
 
 from memokit import MISSING, BadEntryWarning, SQLiteStore
@@ -187,7 +186,7 @@ def test_unbounded_hits_never_write(tmp_path: Path) -> None:
     assert conn.total_changes == before
 
 
-# ---------------------------------------------------------------- across processes
+# ---------------------------------------------------------------- across processes: faults
 
 
 def _config(path: Path, log: Path, keys: list[int], **extra: Any) -> dict[str, Any]:
@@ -195,77 +194,6 @@ def _config(path: Path, log: Path, keys: list[int], **extra: Any) -> dict[str, A
         "keys": keys,
         **extra,
     }
-
-
-def test_entries_persist_from_one_process_to_the_next(tmp_path: Path) -> None:
-    """What one process computed, a later process (another hash seed) reads without computing."""
-    path, log = tmp_path / "c.db", tmp_path / "log"
-    first = finish(spawn(_config(path, log, [1, 2, 3]), hash_seed=1))
-    second = finish(spawn(_config(path, log, [3, 2, 1, 4]), hash_seed=2))
-    assert first == {"1": 1, "2": 4, "3": 9}
-    assert second == {"3": 9, "2": 4, "1": 1, "4": 16}
-    assert [n for _, n, _ in computations(log)] == [1, 2, 3, 4]
-
-
-def test_four_processes_compute_each_key_once(tmp_path: Path) -> None:
-    """Four processes missing the same twelve keys at once compute each key exactly once."""
-    path, log = tmp_path / "c.db", tmp_path / "log"
-    SQLiteStore(path, secret=SECRET)  # create the file before the race
-    keys = list(range(12))
-    configs = []
-    for seed in range(4):
-        order = keys[:]
-        random.Random(seed).shuffle(order)
-        configs.append(_config(path, log, order, sleep=0.05))
-    outputs = run_together(configs, tmp_path)
-    for output in outputs:
-        assert output == {str(n): n * n for n in keys}
-    counts = Counter(n for _, n, _ in computations(log))
-    assert counts == Counter(keys), counts
-    assert len({pid for pid, _, _ in computations(log)}) > 1  # the work was shared
-
-
-def test_a_killed_computer_is_taken_over_after_lock_ttl(tmp_path: Path) -> None:
-    """A process SIGKILLed while computing is taken over by a waiter once its lease lapses."""
-    path, log = tmp_path / "c.db", tmp_path / "log"
-    lock_ttl = 1.0
-    owner = spawn(_config(path, log, [7], hang=True, lock_ttl=lock_ttl))
-    wait_for(lambda: len(computations(log)) == 1)
-    waiter = spawn(_config(path, log, [7], lock_ttl=lock_ttl))
-    time.sleep(1.5)  # > lock_ttl: the owner's renewals keep its lease meanwhile
-    assert len(computations(log)) == 1
-    owner.send_signal(signal.SIGKILL)
-    killed_at = time.time()
-    owner.wait(10)
-    assert finish(waiter) == {"7": 49}
-    (pid_a, _, _), (pid_b, n, started) = computations(log)
-    assert (pid_a, pid_b, n) == (owner.pid, waiter.pid, 7)
-    assert killed_at < started < killed_at + lock_ttl + 10
-
-
-def test_a_long_computation_keeps_its_lease(tmp_path: Path) -> None:
-    """A computation lasting several lock_ttl is renewed, so a waiting process does not redo it."""
-    path, log = tmp_path / "c.db", tmp_path / "log"
-    owner = spawn(_config(path, log, [3], sleep=2.0, lock_ttl=0.5))
-    wait_for(lambda: len(computations(log)) == 1)
-    waiter = spawn(_config(path, log, [3], lock_ttl=0.5))
-    assert finish(owner) == {"3": 9}
-    assert finish(waiter) == {"3": 9}
-    assert [pid for pid, _, _ in computations(log)] == [owner.pid]
-
-
-def test_a_failed_computation_releases_its_lease_at_once(tmp_path: Path) -> None:
-    """A process whose computation raises stores nothing and frees the key at once."""
-    path, log = tmp_path / "c.db", tmp_path / "log"
-    failing = spawn(_config(path, log, [5], sleep=1.0, fail=True))
-    wait_for(lambda: len(computations(log)) == 1)
-    waiter = spawn(_config(path, log, [5]))  # lock_ttl 30 s: it must not wait that long
-    assert finish(failing) == {"5": "error: work(5) failed on purpose"}
-    failed_at = time.time()
-    assert finish(waiter) == {"5": 25}
-    (pid_a, _, _), (pid_b, _, started) = computations(log)
-    assert (pid_a, pid_b) == (failing.pid, waiter.pid)
-    assert started < failed_at + 10
 
 
 def test_sigkill_while_writing_leaves_no_half_entry(tmp_path: Path) -> None:
