@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from _graph_helpers import all_paths, every_node
 
 from memokit import pictures
 from memokit.autodiff import Value
@@ -27,31 +28,12 @@ SVG = "{http://www.w3.org/2000/svg}"
 # ----------------------------------------------------------------- helpers
 
 
-def every_node(loss: Value) -> list[Value]:
-    """Each node the loss depends on, once, found by the test's own walk."""
-    seen: dict[int, Value] = {}
-    stack = [loss]
-    while stack:
-        node = stack.pop()
-        if id(node) not in seen:
-            seen[id(node)] = node
-            stack.extend(node.inputs)
-    return list(seen.values())
-
-
 def paths_down(top: Value, bottom: Value) -> list[list[tuple[int, int]]]:
     """Every path of input edges from ``top`` to ``bottom``, as (id(input), id(consumer)) pairs."""
-    found: list[list[tuple[int, int]]] = []
-
-    def walk(node: Value, edges: list[tuple[int, int]]) -> None:
-        if node is bottom:
-            found.append(edges)
-            return
-        for source in node.inputs:
-            walk(source, [*edges, (id(source), id(node))])
-
-    walk(top, [])
-    return found
+    return [
+        [(id(below), id(above)) for above, below in itertools.pairwise(nodes)]
+        for nodes, _ in all_paths(top, bottom)
+    ]
 
 
 class Dot:
