@@ -49,7 +49,6 @@ import argparse
 import cProfile
 import datetime as dt
 import gc
-import hashlib
 import importlib
 import importlib.metadata
 import io
@@ -65,7 +64,6 @@ import subprocess
 import sys
 import threading
 import time
-import tomllib
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,6 +73,8 @@ from typing import Any
 # Measure the working tree's memokit, not an installed copy.
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from _common import dist_version, memokit_fingerprint, memokit_version  # noqa: E402
 
 import memokit  # noqa: E402
 from memokit.autodiff import Value, grad  # noqa: E402
@@ -117,37 +117,6 @@ class Impl:
     backward: Callable[[Graph], Any] | None
     read: Callable[[Graph, Any], tuple[float, float]] | None
     note: str = ""
-
-
-def _version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "?"
-
-
-def memokit_version() -> str:
-    """memokit's version from the working tree's pyproject.toml (or its metadata)."""
-    found = getattr(memokit, "__version__", None)
-    if isinstance(found, str):
-        return found
-    pyproject = REPO / "pyproject.toml"
-    if pyproject.is_file():
-        with pyproject.open("rb") as fh:
-            version = tomllib.load(fh).get("project", {}).get("version")
-        if isinstance(version, str):
-            return version
-    return _version("memokit")
-
-
-def memokit_fingerprint() -> str:
-    """A short hash of memokit's source files, to tell apart runs of different working trees."""
-    digest = hashlib.sha256()
-    package = Path(memokit.__file__).resolve().parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
 
 
 def memokit_impl() -> Impl:
@@ -220,7 +189,8 @@ def micrograd_impl() -> Impl:
     def read(graph: Graph, result: Any) -> tuple[float, float]:
         return float(graph[0].grad), float(graph[1].grad)
 
-    return Impl("micrograd", "micrograd backward()", _version("micrograd"), forward, backward, read)
+    version = dist_version("micrograd")
+    return Impl("micrograd", "micrograd backward()", version, forward, backward, read)
 
 
 def torch_impl() -> Impl:

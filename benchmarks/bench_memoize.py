@@ -38,9 +38,6 @@ import argparse
 import datetime as dt
 import functools
 import gc
-import hashlib
-import importlib
-import importlib.metadata
 import io
 import itertools
 import json
@@ -52,7 +49,6 @@ import statistics
 import sys
 import textwrap
 import time
-import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +57,8 @@ from typing import Any, cast
 # Measure the working tree's memokit (the one being optimized), not an installed copy.
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from _common import dist_version, memokit_fingerprint, memokit_version, optional_import  # noqa: E402
 
 import memokit  # noqa: E402
 from memokit import memoize  # noqa: E402
@@ -120,48 +118,6 @@ class Impl:
     lru: bool = False  # bounded LRU: also compared with lru_cache(maxsize=128)
 
 
-def _optional(name: str) -> tuple[Any, str]:
-    """Import an optional peer; return (module or None, why not)."""
-    try:
-        return importlib.import_module(name), ""
-    except Exception as exc:  # a broken binary wheel must not stop the run either
-        return None, f"not installed ({type(exc).__name__}: {exc})"
-
-
-def _version(module: Any, dist: str) -> str:
-    found = getattr(module, "__version__", None)
-    if isinstance(found, str):
-        return found
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "?"
-
-
-def memokit_version() -> str:
-    """memokit's version as the imported copy declares it."""
-    found = getattr(memokit, "__version__", None)
-    if isinstance(found, str):
-        return found
-    pyproject = Path(memokit.__file__).resolve().parent.parent / "pyproject.toml"
-    if pyproject.is_file():
-        with pyproject.open("rb") as fh:
-            project = tomllib.load(fh).get("project", {})
-        if project.get("name") == "memokit" and isinstance(project.get("version"), str):
-            return str(project["version"])
-    return _version(memokit, "memokit")
-
-
-def memokit_fingerprint() -> str:
-    """A short hash of memokit's source files, to tell apart runs of different working trees."""
-    digest = hashlib.sha256()
-    package = Path(memokit.__file__).resolve().parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
 def build_impls() -> tuple[list[Impl], dict[str, str]]:
     """Every implementation row, and the peers' versions."""
 
@@ -188,11 +144,11 @@ def build_impls() -> tuple[list[Impl], dict[str, str]]:
     ]
     versions: dict[str, str] = {}
 
-    cachetools, why = _optional("cachetools")
+    cachetools, why = optional_import("cachetools")
     ct_dict: Decorator | None = None
     ct_lru: Decorator | None = None
     if cachetools is not None:
-        versions["cachetools"] = _version(cachetools, "cachetools")
+        versions["cachetools"] = dist_version("cachetools", cachetools)
 
         def ct_dict(fn: Fn) -> Fn:
             return cast(Fn, cachetools.cached({})(fn))
@@ -211,11 +167,11 @@ def build_impls() -> tuple[list[Impl], dict[str, str]]:
         ),
     ]
 
-    cachebox, why = _optional("cachebox")
+    cachebox, why = optional_import("cachebox")
     cb_dict: Decorator | None = None
     cb_lru: Decorator | None = None
     if cachebox is not None:
-        versions["cachebox"] = _version(cachebox, "cachebox")
+        versions["cachebox"] = dist_version("cachebox", cachebox)
         missing = [n for n in ("cached", "Cache", "LRUCache") if not hasattr(cachebox, n)]
         if missing:
             why = f"cachebox {versions['cachebox']} lacks {', '.join(missing)}"
@@ -631,7 +587,7 @@ def measure_async(config: Config) -> dict[str, Any] | None:
     Both run in one event loop; samples alternate between the two so noise
     falls on both. Returns None when async-lru is not installed.
     """
-    alru, _ = _optional("async_lru")
+    alru, _ = optional_import("async_lru")
     if alru is None:
         return None
     import asyncio

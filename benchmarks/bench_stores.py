@@ -51,8 +51,6 @@ import argparse
 import datetime as dt
 import gc
 import hmac
-import importlib
-import importlib.metadata
 import io
 import itertools
 import json
@@ -77,6 +75,8 @@ from typing import Any, cast
 # Measure the working tree's memokit, not an installed copy.
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from _common import dist_version, optional_import  # noqa: E402
 
 from memokit import RedisStore, SQLiteStore, memoize  # noqa: E402
 
@@ -128,20 +128,6 @@ class Row:
     family: str = "disk"
 
 
-def _version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "?"
-
-
-def _optional(name: str) -> tuple[Any, str]:
-    try:
-        return importlib.import_module(name), ""
-    except Exception as exc:
-        return None, f"not installed ({type(exc).__name__}: {exc})"
-
-
 class RedisServer:
     """A redis-server on a free loopback port, without persistence (started by this script)."""
 
@@ -182,7 +168,7 @@ class RedisServer:
 
 def redis_url(given: str | None, workdir: Path) -> tuple[str | None, str, RedisServer | None]:
     """Return (URL or None, why not, server started here or None)."""
-    redis, why = _optional("redis")
+    redis, why = optional_import("redis")
     if redis is None:
         return None, f"redis client {why}; pip install 'memokit[redis]'", None
     if given:
@@ -234,20 +220,20 @@ def build_rows(redis_at: str | None, redis_why: str) -> tuple[list[Row], dict[st
     ]
     versions: dict[str, str] = {}
 
-    diskcache, why = _optional("diskcache")
+    diskcache, why = optional_import("diskcache")
     dc: Callable[[Fn, Path], Fn] | None = None
     if diskcache is not None:
-        versions["diskcache"] = _version("diskcache")
+        versions["diskcache"] = dist_version("diskcache")
 
         def dc(fn: Fn, where: Path) -> Fn:
             return cast(Fn, diskcache.Cache(str(where / "diskcache")).memoize()(fn))
 
     rows.append(Row("diskcache", "diskcache Cache.memoize()", dc, why))
 
-    joblib, why = _optional("joblib")
+    joblib, why = optional_import("joblib")
     jl: Callable[[Fn, Path], Fn] | None = None
     if joblib is not None:
-        versions["joblib"] = _version("joblib")
+        versions["joblib"] = dist_version("joblib")
 
         def jl(fn: Fn, where: Path) -> Fn:
             return cast(Fn, joblib.Memory(str(where / "joblib"), verbose=0).cache(fn))
@@ -256,7 +242,7 @@ def build_rows(redis_at: str | None, redis_why: str) -> tuple[list[Row], dict[st
 
     rd: Callable[[Fn, Path], Fn] | None = None
     if redis_at is not None:
-        versions["redis-py"] = _version("redis")
+        versions["redis-py"] = dist_version("redis")
 
         def rd(fn: Fn, where: Path) -> Fn:
             prefix = f"bench-{where.name}"
