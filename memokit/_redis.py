@@ -384,8 +384,11 @@ class RedisStore:
         lock_ms = max(1, int(self._lock_ttl * 1000))
         delays = wait_delays()
         value: Any = MISSING
+        # No GET first: the caller (memoize) has just missed, and after taking
+        # the lease the entry is read anyway, so a GET would cost every miss
+        # one more round trip for a race that is rare.
+        entry: bytes | None = None
         try:
-            entry = client.get(vkey)
             while True:
                 if entry is not None:
                     value = self._decode(kb, entry)

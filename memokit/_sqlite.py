@@ -821,12 +821,12 @@ class SQLiteStore:
         (its process died: one of them takes over). A value that raises is
         never stored. ``@memoize`` calls this on a miss.
         """
+        # No read first: the caller (memoize) has just missed, and the claim
+        # below sees a stored entry anyway ("stored"), so a read would cost
+        # every miss one more query for a race that is rare.
         kb = storage_key(key)
         conn = self._db.connect()
         ns = self._namespace(conn)
-        value = self._get(conn, ns, kb)
-        if value is not MISSING:
-            return value
         token = new_token()
         delays = wait_delays()
         while True:
