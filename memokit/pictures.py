@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from memokit._dag import DagEvaluator
 from memokit.autodiff import Value, backward
 from memokit.lessons import fib, mlp, mlp_text, progress
 from memokit.lessons.mlp import Network, ScalingRow, Skipped, Timed
@@ -393,11 +394,12 @@ def _paths(
     none: frozenset[int] = frozenset()
     if target is None:
         return tuple(none for _ in edges), (), ()
-    # counts[i]: how many paths lead from node i down to the target.
-    counts = [0] * len(nodes)
-    for i in _inputs_first(nodes, index):
-        node = nodes[i]
-        counts[i] = 1 if node is target else sum(counts[index[id(s)]] for s in node.inputs)
+    # counts[i]: how many paths lead from node i down to the target, a DP over inputs.
+    paths_below: DagEvaluator[Value, int] = DagEvaluator(
+        inputs=lambda node: node.inputs,
+        compute=lambda node, below: 1 if node is target else sum(below),
+    )
+    counts = paths_below.evaluate_many(nodes)
     # Edges are listed consumer by consumer, inputs in order: the first edge of each.
     first_edge = [0] * len(nodes)
     for i in range(1, len(nodes)):
@@ -437,25 +439,6 @@ def _paths(
         for path in found
     )
     return edge_paths, tuple(labels), values
-
-
-def _inputs_first(nodes: list[Value], index: dict[int, int]) -> list[int]:
-    """Node indices ordered so that each node comes after all of its inputs."""
-    pending = [len(set(id(s) for s in n.inputs)) for n in nodes]
-    users: list[list[int]] = [[] for _ in nodes]
-    for i, n in enumerate(nodes):
-        for s in {id(s) for s in n.inputs}:
-            users[index[s]].append(i)
-    ready = [i for i, p in enumerate(pending) if p == 0]
-    order = []
-    while ready:
-        i = ready.pop()
-        order.append(i)
-        for u in users[i]:
-            pending[u] -= 1
-            if pending[u] == 0:
-                ready.append(u)
-    return order
 
 
 def _num(x: float) -> str:
@@ -631,23 +614,16 @@ def draw_dag(
 
 def _layers(g: _Graph) -> list[int]:
     """Each node's layer: the longest distance from the loss (layer 0), along consumer edges."""
-    depth = [0] * len(g.nodes)
     consumers: list[list[int]] = [[] for _ in g.nodes]
     for a, b in g.edges:
         consumers[a].append(b)
-    pending = [len(set(c)) for c in consumers]
-    inputs: list[set[int]] = [set() for _ in g.nodes]
-    for a, b in g.edges:
-        inputs[b].add(a)
-    ready = [i for i, p in enumerate(pending) if p == 0]
-    while ready:  # consumers before inputs
-        i = ready.pop()
-        for s in inputs[i]:
-            depth[s] = max(depth[s], depth[i] + 1)
-            pending[s] -= 1
-            if pending[s] == 0:
-                ready.append(s)
-    return depth
+    # depth(n) = 0 for the loss, else 1 + the deepest of n's consumers: a DP over consumers.
+    depth: DagEvaluator[int, int] = DagEvaluator(
+        inputs=consumers.__getitem__,
+        compute=lambda i, above: 1 + max(above) if above else 0,
+        key=int,
+    )
+    return depth.evaluate_many(range(len(g.nodes)))
 
 
 def _layout(g: _Graph) -> tuple[list[int], dict[object, float], int]:
