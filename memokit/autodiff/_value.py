@@ -10,6 +10,7 @@ differentiated by :func:`memokit.autodiff.grad`.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Callable
@@ -105,6 +106,9 @@ def sqrt(a: float) -> tuple[float, tuple[float, ...]]:
     return r, (0.5 / r if r else math.inf,)
 
 
+#: Numbers each new node in creation order (next() on a count is atomic under the GIL).
+_serials = itertools.count()
+
 _SYMBOLS: dict[Op, str] = {add: "+", sub: "-", mul: "*", div: "/", power: "**", neg: "neg"}
 _NO_PARAMS: tuple[float, ...] = ()
 
@@ -122,7 +126,16 @@ class Value:
     ([4.0, 6.0], (1.0, 1.0))
     """
 
-    __slots__ = ("__weakref__", "data", "inputs", "label", "local_grads", "op", "params")
+    __slots__ = (
+        "__weakref__",
+        "data",
+        "inputs",
+        "label",
+        "local_grads",
+        "op",
+        "params",
+        "serial",
+    )
 
     def __init__(
         self,
@@ -139,6 +152,10 @@ class Value:
         self.op = op
         self.params = params
         self.label = label
+        #: Creation order: a node's inputs existed before it, so they have smaller
+        #: serials, and sorting by serial is a topological order of any graph
+        #: built by arithmetic (backward uses that to skip a topological sort).
+        self.serial = next(_serials)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
