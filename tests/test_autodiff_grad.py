@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from strategies import FLOAT_OPS, ExpressionDag, Ref, expression_dags
 
 from memokit import CycleError, DictStore, LRUStore
-from memokit.autodiff import Backward, Value, backward, grad
+from memokit.autodiff import Backward, Schedule, Value, backward, grad
 
 # ---------------------------------------------------------------- references
 
@@ -99,6 +99,8 @@ class GradientContract:
     """Behaviour every memo setting shares; subclasses set ``memo`` and check their costs."""
 
     memo: ClassVar[bool | int]
+    #: The schedule asked for (None: backward's default for the memo setting).
+    schedule: ClassVar[Schedule | None] = None
     #: Upper bound on the naive cost of a drawn graph (None: no bound).
     naive_budget: ClassVar[int | None] = None
 
@@ -123,7 +125,7 @@ class GradientContract:
         the differences at eps and eps/4 agree, so that its reference is sound.
         """
         dag = self.draw(data)
-        gradients = grad(dag.loss, wrt=list(dag.leaves), memo=self.memo)
+        gradients = grad(dag.loss, wrt=list(dag.leaves), memo=self.memo, schedule=self.schedule)
         coarse, fine = central_differences(dag, 1e-6), central_differences(dag, 2.5e-7)
         checked = 0
         for g, fd, fd_fine in zip(gradients, coarse, fine, strict=True):
@@ -138,9 +140,12 @@ class GradientContract:
         """The gradients agree (1e-9 relative) with the dict, naive and LRU settings."""
         dag = self.draw(data)
         assume(costs(dag).naive_evaluations <= 5_000)
-        mine = grad(dag.loss, wrt=list(dag.leaves), memo=self.memo)
-        for other in (True, False, 1, 3):
-            theirs = grad(dag.loss, wrt=list(dag.leaves), memo=other)
+        mine = grad(dag.loss, wrt=list(dag.leaves), memo=self.memo, schedule=self.schedule)
+        others: list[tuple[bool | int, Schedule | None]] = [
+            (True, None), (True, "top-down"), (False, None), (1, None), (3, None)
+        ]
+        for other, schedule in others:
+            theirs = grad(dag.loss, wrt=list(dag.leaves), memo=other, schedule=schedule)
             for a, b in zip(mine, theirs, strict=True):
                 assert relatively_close(a, b), (self.memo, other, a, b)
 
@@ -150,7 +155,7 @@ class GradientContract:
         """The reported costs match the counts derived from the graph's edges."""
         dag = self.draw(data)
         expected = costs(dag)
-        result = backward(dag.loss, list(dag.leaves), memo=self.memo)
+        result = backward(dag.loss, list(dag.leaves), memo=self.memo, schedule=self.schedule)
         assert result.graph_size == expected.graph_size
         assert result.recomputations == result.computations - expected.nodes
         self.check_costs(result, expected)
@@ -161,18 +166,19 @@ class GradientContract:
         """A second grad/backward call returns the same gradients and costs, never a sum."""
         dag = self.draw(data)
         wrt = list(dag.leaves)
-        first = backward(dag.loss, wrt, memo=self.memo)
-        second = backward(dag.loss, wrt, memo=self.memo)
+        first = backward(dag.loss, wrt, memo=self.memo, schedule=self.schedule)
+        second = backward(dag.loss, wrt, memo=self.memo, schedule=self.schedule)
         assert first == second
-        assert grad(dag.loss, wrt=wrt, memo=self.memo) == list(first.gradients)
-        assert grad(dag.loss, wrt=wrt, memo=self.memo) == list(first.gradients)
+        for _ in range(2):
+            again = grad(dag.loss, wrt=wrt, memo=self.memo, schedule=self.schedule)
+            assert again == list(first.gradients)
 
     @settings(contract_settings, max_examples=20)
     @given(data=st.data())
     def test_default_wrt_is_every_leaf(self, data: st.DataObject) -> None:
         """grad(loss) returns a dict over every leaf below the loss, constants included."""
         dag = self.draw(data)
-        gradients = grad(dag.loss, memo=self.memo)
+        gradients = grad(dag.loss, memo=self.memo, schedule=self.schedule)
         # Every leaf, found by walking the inputs here.
         leaves: dict[int, Value] = {}
         seen, stack = {id(dag.loss)}, [dag.loss]
@@ -186,13 +192,13 @@ class GradientContract:
                     stack.append(source)
         assert {id(k) for k in gradients} == set(leaves)
         assert all(leaf in gradients for leaf in dag.leaves)
-        by_list = grad(dag.loss, wrt=list(dag.leaves), memo=self.memo)
+        by_list = grad(dag.loss, wrt=list(dag.leaves), memo=self.memo, schedule=self.schedule)
         assert [gradients[leaf] for leaf in dag.leaves] == by_list
 
     def test_memo_setting_is_reported(self) -> None:
         """Backward.memo names the store that held the adjoints."""
         x = Value(1.0)
-        label = backward(x * x, [x], memo=self.memo).memo
+        label = backward(x * x, [x], memo=self.memo, schedule=self.schedule).memo
         if self.memo is True:
             assert label == "dict"
         elif self.memo is False:
@@ -202,12 +208,31 @@ class GradientContract:
 
 
 class TestDictMemo(GradientContract):
-    """memo=True: every adjoint computed once."""
+    """memo=True, bottom-up (the default): every adjoint computed once, in one sweep."""
 
     memo = True
 
     def check_costs(self, result: Backward, expected: Costs) -> None:
+        """One computation per node, one evaluation per edge, every lookup a hit."""
+        assert result.schedule == "bottom-up"
+        assert result.local_derivative_evaluations == expected.edges
+        assert result.computations == expected.nodes
+        # Lookups: one per edge, one per leaf asked for; the sweep finds each in the table.
+        assert result.hits == expected.edges + len(result.wrt)
+        assert result.recomputations == 0
+        assert result.evictions == 0
+        assert result.memo_size == expected.nodes
+
+
+class TestDictMemoTopDown(GradientContract):
+    """memo=True, top-down: memoized recursion, every adjoint computed once."""
+
+    memo = True
+    schedule = "top-down"
+
+    def check_costs(self, result: Backward, expected: Costs) -> None:
         """One computation per node, one evaluation per edge, a hit for every repeat request."""
+        assert result.schedule == "top-down"
         assert result.local_derivative_evaluations == expected.edges
         assert result.computations == expected.nodes
         # Requests: one per edge, one per leaf asked for; every one not computed is a hit.
@@ -304,17 +329,20 @@ def chain_gradients(k: int, x0: float = 0.4, w0: float = 0.7) -> tuple[float, fl
     return dx0, dw
 
 
+@pytest.mark.parametrize("schedule", ["top-down", "bottom-up"])
 @pytest.mark.parametrize("k", [1, 2, 3, 5, 8, 12])
-def test_chain_memoized_cost_is_linear_in_depth(k: int) -> None:
-    """Memoized: 5 edges per link, so exactly 5k local derivatives, 3k + 2 adjoints, 2k hits."""
+def test_chain_memoized_cost_is_linear_in_depth(k: int, schedule: Schedule) -> None:
+    """Memoized: 5 edges per link, so exactly 5k local derivatives and 3k + 2 adjoints."""
     x0, w, loss = chain(k)
-    result = backward(loss, [x0, w])
+    result = backward(loss, [x0, w], schedule=schedule)
+    assert result.schedule == schedule
     # Per link: a has inputs x, w; b has a, x; tanh has b -> 5 edges, 3 nodes.
     assert result.local_derivative_evaluations == 5 * k
     assert result.computations == 3 * k + 2
     assert result.graph_size == 3 * k + 2
-    # Requests: 5k edges + 2 starting nodes, of which 3k + 2 were computed.
-    assert result.hits == 2 * k
+    # Requests: 5k edges + 2 starting nodes. Top-down, 3k + 2 of them were
+    # misses that computed; bottom-up, every one finds its adjoint.
+    assert result.hits == (2 * k if schedule == "top-down" else 5 * k + 2)
     assert result.recomputations == 0
     expected = chain_gradients(k)
     assert all(relatively_close(g, e) for g, e in zip(result.gradients, expected, strict=True))
@@ -573,6 +601,65 @@ def test_a_non_scalar_loss_is_a_type_error(make_loss: Callable[[Value], Any]) ->
         backward(bad)
 
 
+# ------------------------------------------------- the two schedules
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_both_schedules_compute_the_same_adjoints_for_any_targets(data: st.DataObject) -> None:
+    """Any targets (leaves, inner nodes, the loss, repeats): same gradients, adjoints and terms."""
+    dag = data.draw(expression_dags(max_ops=16), label="dag")
+    wrt = data.draw(st.lists(st.sampled_from(dag.nodes), min_size=1, max_size=5), label="wrt")
+    down = backward(dag.loss, wrt, schedule="top-down")
+    up = backward(dag.loss, wrt, schedule="bottom-up")
+    assert (down.schedule, up.schedule) == ("top-down", "bottom-up")
+    for a, b in zip(down.gradients, up.gradients, strict=True):
+        assert relatively_close(a, b), (a, b)
+    assert up.computations == down.computations == up.memo_size == down.memo_size
+    assert up.local_derivative_evaluations == down.local_derivative_evaluations
+    assert up.graph_size == down.graph_size
+    # Top-down, a lookup is a hit unless it started a computation; bottom-up, none does.
+    lookups = down.local_derivative_evaluations + len(set(wrt))
+    assert down.hits == lookups - down.computations + (len(wrt) - len(set(wrt)))
+    assert up.hits == down.local_derivative_evaluations + len(wrt)
+
+
+def test_a_graph_rewired_without_a_cycle_falls_back_to_top_down() -> None:
+    """A consumer made before its input (by hand) breaks creation order: still right, top-down."""
+    x = Value(0.5, label="x")
+    a = x * 3.0  # a consumes x ...
+    late = x.sin()  # ... and late is made after a
+    a.inputs, a.local_grads = (late, a.inputs[1]), (3.0, late.data)  # now a = late * 3
+    a.data = late.data * 3.0
+    loss = a * a
+    result = backward(loss, [x])
+    assert result.schedule == "top-down"
+    # loss = (3 sin x)², ∂loss/∂x = 2 · 3 sin x · 3 cos x
+    expected = 18.0 * math.sin(0.5) * math.cos(0.5)
+    assert relatively_close(result.gradients[0], expected)
+
+
+@pytest.mark.parametrize("memo", [False, 1, 4])
+def test_bottom_up_with_a_memo_that_keeps_less_than_everything_is_a_value_error(
+    memo: bool | int,
+) -> None:
+    x = Value(2.0)
+    with pytest.raises(ValueError, match=r"schedule='bottom-up'.*needs memo=True.*top-down"):
+        backward(x * x, [x], memo=memo, schedule="bottom-up")
+    # Top-down is what they run anyway.
+    assert backward(x * x, [x], memo=memo).schedule == "top-down"
+
+
+@pytest.mark.parametrize("schedule", ["topdown", "bottom_up", "", None, 1])
+def test_an_unknown_schedule_is_a_value_error(schedule: Any) -> None:
+    x = Value(2.0)
+    if schedule is None:  # the default
+        assert backward(x * x, [x]).schedule == "bottom-up"
+        return
+    with pytest.raises(ValueError, match=r"schedule= takes 'top-down' or 'bottom-up'"):
+        backward(x * x, [x], schedule=schedule)
+
+
 @pytest.mark.parametrize("memo", [0, -1, "x", 1.5, None, "True"])
 def test_bad_memo_values_are_value_errors(memo: Any) -> None:
     """memo= other than True, False, a positive int or a Store raises ValueError saying so."""
@@ -591,7 +678,7 @@ def test_a_store_as_memo_costs_what_the_same_built_in_setting_costs(
         x = (x * w + x).tanh()
     given_store = store()
     mine = backward(x, [w], memo=given_store)
-    built_in = backward(x, [w], memo=setting)
+    built_in = backward(x, [w], memo=setting, schedule="top-down")
     assert mine.gradients == built_in.gradients
     fields = ("computations", "hits", "recomputations", "evictions", "memo_size")
     assert [getattr(mine, f) for f in fields] == [getattr(built_in, f) for f in fields]
@@ -644,15 +731,20 @@ def test_a_long_cycle_is_reported_without_recursion_error() -> None:
     assert len(info.value.path) > 5_000
 
 
-def test_a_node_feeding_one_consumer_twice_counts_both_edges() -> None:
+@pytest.mark.parametrize(("schedule", "hits"), [("top-down", 1), ("bottom-up", 3)])
+def test_a_node_feeding_one_consumer_twice_counts_both_edges(
+    schedule: Schedule, hits: int
+) -> None:
     """x * x gives x the consumer twice: two local derivatives, one adjoint computation."""
     x = Value(1.5)
     sq = x * x
     assert sq.inputs == (x, x)
-    result = backward(sq, [x])
+    result = backward(sq, [x], schedule=schedule)
+    assert result.gradients == (3.0,)
     assert result.local_derivative_evaluations == 2
     assert result.computations == 2
-    assert result.hits == 1  # the second request for sq's adjoint
+    # Top-down: the second request for sq's adjoint. Bottom-up: both uses and the target.
+    assert result.hits == hits
     naive = backward(sq, [x], memo=False)
     assert naive.local_derivative_evaluations == 2
     assert naive.computations == 3

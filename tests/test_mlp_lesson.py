@@ -102,6 +102,12 @@ def test_shared_adjoint_is_computed_once_with_the_memo() -> None:
     assert shared.naive.per_node["O₁₁"] == 3
     assert shared.naive.per_node["ŷ"] > shared.naive.per_node["O₂₁"] > 3
     assert shared.naive.gradients == pytest.approx(shared.memoized.gradients, rel=1e-12)
+    # The table's "memo hits" are the top-down ones: a request for an adjoint
+    # already computed (each term's request, plus one per parameter, less the
+    # requests that computed).
+    memo = shared.memoized.reference
+    assert memo.schedule == "top-down"
+    assert memo.hits == memo.local_derivative_evaluations + len(memo.wrt) - memo.computations
 
 
 def test_naive_doubles_per_layer_and_memoized_is_the_edge_count() -> None:

@@ -6,9 +6,13 @@ The adjoint of a node is the derivative of the loss with respect to it:
     adj(n) = Σ_{c ∈ consumers(n)} adj(c) · ∂c/∂n
 
 That is a recursive function of the node, so it is evaluated by the same
-engine as every other DP in memokit (:class:`memokit.DagEvaluator`, walking
-*consumers* instead of inputs) and memoized by node identity. The store
-decides what kind of backpropagation you get:
+engines as every other DP in memokit, walking *consumers* instead of inputs,
+and memoized by node identity. There are two orders to evaluate it in
+(``schedule=``): top-down, as memoized recursion from each target up to the
+loss (:class:`memokit.DagEvaluator`), or bottom-up, as one sweep that fills
+the same table consumers first (``memokit._sweep``), which is the default
+for ``memo=True`` because it is cheaper. The store decides what kind of
+backpropagation you get:
 
 * a dict (``memo=True``): each adjoint computed once, the usual backprop;
 * nothing (``memo=False``): every adjoint recomputed each time it is needed,
@@ -26,15 +30,16 @@ from __future__ import annotations
 import contextlib
 import gc
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 from memokit._dag import DagEvaluator, DagStats
 from memokit._stores import Store
+from memokit._sweep import sweep_consumers
 from memokit.autodiff._value import Value
 
-__all__ = ["Backward", "backward", "grad"]
+__all__ = ["Backward", "Schedule", "backward", "grad"]
 
 
 def dot(values: list[float], weights: list[float]) -> float:
@@ -82,11 +87,13 @@ class Backward:
     gradients: tuple[float, ...]
     #: How the adjoints were stored: "dict", "none", "lru(k)" or "store(TypeName)".
     memo: str
+    #: The order they were computed in: "top-down" or "bottom-up" (see :func:`backward`).
+    schedule: str
     #: Terms adj(c) · ∂c/∂n evaluated (one per consumer edge per computation).
     local_derivative_evaluations: int
     #: Adjoints computed (a node computed twice counts twice).
     computations: int
-    #: Adjoints found in the memo instead of computed.
+    #: Lookups of an adjoint that found it in the memo (bottom-up: every lookup).
     hits: int
     #: Computations of an adjoint that had been computed before and dropped.
     recomputations: int
@@ -176,11 +183,17 @@ def invert_graph(
     return consumers, partials, leaves
 
 
+#: How the recurrence is evaluated: from the targets up (memoized recursion) or in one sweep.
+Schedule = Literal["top-down", "bottom-up"]
+_SCHEDULES = ("top-down", "bottom-up")
+
+
 def backward(
     loss: Value,
     wrt: Sequence[Value] | None = None,
     *,
     memo: Memo = True,
+    schedule: Schedule | None = None,
     allow_unused: bool = False,
 ) -> Backward:
     """Compute ∂loss/∂x for each ``x`` in ``wrt`` (default: every leaf) and report the cost.
@@ -189,37 +202,83 @@ def backward(
     gradients, never their sum. Python's cyclic garbage collector is paused
     while the pass runs (it makes no reference cycles) and resumed after.
 
+    ``schedule`` says in which order the one adjoint function is evaluated:
+
+    * ``"top-down"``: memoized recursion. Asked for adj(x), it asks for the
+      adjoints of x's consumers, and theirs, up to the loss, keeping them in
+      the memo; a repeated request is a hit. Any ``memo=`` works this way.
+    * ``"bottom-up"``: the same table filled in one sweep, consumers before
+      their inputs, so every request is a hit (``memo=True`` only: the sweep
+      keeps every adjoint). It is the default for ``memo=True`` because it is
+      cheaper; ``memo=False`` and ``memo=k`` are always top-down.
+
+    Both compute the same adjoints (each node some target depends on, once),
+    evaluate the same terms and return the same gradients; only ``hits``
+    differs. Top-down:
+
     >>> x, w = Value(3.0), Value(-2.0)
     >>> h = x * w          # h = -6
     >>> loss = h * h + h   # ∂loss/∂h = 2h + 1 = -11
-    >>> result = backward(loss, [x, w])
+    >>> result = backward(loss, [x, w], schedule="top-down")
     >>> result.gradients    # (-11 * w, -11 * x)
     (22.0, -33.0)
     >>> result.computations  # x, w, h, h*h and loss: each adjoint computed once
     5
     >>> result.hits  # h*h (used twice by h), loss (by h) and h (by w) came from the memo
     3
+
+    Bottom-up, each of the 6 terms and each of the 2 targets reads an
+    adjoint already in the table:
+
+    >>> swept = backward(loss, [x, w])
+    >>> swept.schedule, swept.gradients, swept.computations, swept.hits
+    ('bottom-up', (22.0, -33.0), 5, 8)
+    >>> swept.local_derivative_evaluations == result.local_derivative_evaluations == 6
+    True
     """
     loss = _check_loss(loss)
     label, store, maxsize = _memo_store(memo)
+    if schedule is None:
+        schedule = "bottom-up" if label == "dict" else "top-down"
+    elif schedule not in _SCHEDULES:
+        raise ValueError(f"schedule= takes 'top-down' or 'bottom-up', got {schedule!r}")
+    elif schedule == "bottom-up" and label != "dict":
+        raise ValueError(
+            f"schedule='bottom-up' fills a table of every adjoint, so it needs memo=True; "
+            f"memo={memo!r} keeps {'none' if label == 'none' else 'only some'} of them and "
+            f"runs top-down (leave schedule= out, or pass schedule='top-down')"
+        )
+    targets = None if wrt is None else _check_wrt_types(wrt)
     with _collector_paused():
         # The tables and the memo are freed before collection resumes, so
         # their allocations do not set off a collection on the way out.
-        targets, gradients, stats, graph_size = _adjoints(
-            loss, wrt, store, maxsize, allow_unused
-        )
-    # Each computation of adj(n) evaluates one term adj(c) · ∂c/∂n per consumer
-    # c, and each consumer's adjoint was either a hit or a computation started
-    # for it; the evaluations asked for by grad itself (one per target in the
-    # graph) are the only lookups that are not such a term.
+        swept = None
+        if schedule == "bottom-up":
+            swept = _sweep(loss, targets, allow_unused)
+        if swept is None:  # top-down, or the sweep found the graph rewired (or cyclic)
+            schedule = "top-down"
+            swept = _top_down(loss, targets, store, maxsize, allow_unused)
+    wanted, gradients, stats, graph_size = swept
     asked = sum(1 for g in gradients if g is not None)
+    if schedule == "top-down":
+        # Each computation of adj(n) evaluates one term adj(c) · ∂c/∂n per
+        # consumer c, and each consumer's adjoint was either a hit or a
+        # computation started for it; the lookups grad itself makes (one per
+        # target in the graph) are the only ones that are not such a term.
+        terms = stats.hits + stats.computations - asked
+        hits = stats.hits
+    else:
+        # Every term read its consumer's adjoint from the table; so did each target.
+        terms = stats.hits
+        hits = stats.hits + asked
     return Backward(
-        wrt=targets,
+        wrt=wanted,
         gradients=tuple(0.0 if g is None else g for g in gradients),
         memo=label,
-        local_derivative_evaluations=stats.hits + stats.computations - asked,
+        schedule=schedule,
+        local_derivative_evaluations=terms,
         computations=stats.computations,
-        hits=stats.hits,
+        hits=hits,
         recomputations=stats.recomputations,
         evictions=stats.evictions,
         memo_size=stats.currsize,
@@ -227,71 +286,123 @@ def backward(
     )
 
 
-def _adjoints(
-    loss: Value,
-    wrt: Sequence[Value] | None,
-    store: Store[Any] | None,
-    maxsize: int | None,
-    allow_unused: bool,
-) -> tuple[tuple[Value, ...], list[float | None], DagStats, int]:
-    """Evaluate adj(x) for each target: (targets, adjoints, stats, graph size).
+def _adjoint_of(loss: Value) -> Callable[[Value, list[float], list[float]], float]:
+    """The adjoint recurrence for ``loss``: one function for both schedules."""
 
-    A target the loss does not depend on gets ``None`` instead of an adjoint.
-    """
-    consumers, partials, leaves = invert_graph(loss)
-    targets = tuple(leaves if wrt is None else _check_wrt(wrt, consumers, allow_unused))
-
-    def adjoint(node: Value, consumer_adjoints: list[float]) -> float:
+    def adjoint(node: Value, consumer_adjoints: list[float], partials: list[float]) -> float:
         # adj(L) = 1;  adj(n) = Σ_{c ∈ consumers(n)} adj(c) · ∂c/∂n
         if node is loss:
             return 1.0
-        return dot(consumer_adjoints, partials[node])
+        if len(partials) == 1:
+            return consumer_adjoints[0] * partials[0]
+        return dot(consumer_adjoints, partials)
+
+    return adjoint
+
+
+#: One pass's result: (targets, adjoints, stats, graph size); None marks a
+#: target the loss does not depend on.
+_Pass = tuple[tuple[Value, ...], list[float | None], DagStats, int]
+
+_inputs_of = operator.attrgetter("inputs")
+_partials_of = operator.attrgetter("local_grads")
+_serial_of = operator.attrgetter("serial")
+
+
+def _sweep(loss: Value, wrt: list[Value] | None, allow_unused: bool) -> _Pass | None:
+    """Bottom-up: the adjoints in one sweep over the graph (None if it was rewired by hand)."""
+    sweep = sweep_consumers(
+        loss,
+        wrt,
+        inputs=_inputs_of,
+        weights=_partials_of,
+        compute=_adjoint_of(loss),
+        order_key=_serial_of,
+    )
+    if sweep is None:
+        return None
+    adjoints = sweep.values
+    targets = tuple(sweep.leaves if wrt is None else wrt)
+    if wrt is not None and not allow_unused:
+        _check_used(wrt, adjoints)
+    gradients = [adjoints.get(x) for x in targets]
+    return targets, gradients, sweep.stats, sweep.graph_size
+
+
+def _top_down(
+    loss: Value,
+    wrt: list[Value] | None,
+    store: Store[Any] | None,
+    maxsize: int | None,
+    allow_unused: bool,
+) -> _Pass:
+    """Top-down: each target's adjoint by memoized recursion over consumers."""
+    consumers, partials, leaves = invert_graph(loss)
+    targets = tuple(leaves if wrt is None else wrt)
+    if wrt is not None and not allow_unused:
+        _check_used(wrt, consumers)
+    adjoint = _adjoint_of(loss)
+
+    def from_consumers(node: Value, consumer_adjoints: list[float]) -> float:
+        return adjoint(node, consumer_adjoints, partials[node])
 
     evaluator: DagEvaluator[Value, float] = DagEvaluator(
-        inputs=consumers.__getitem__, compute=adjoint, maxsize=maxsize, store=store
+        inputs=consumers.__getitem__, compute=from_consumers, maxsize=maxsize, store=store
     )
     gradients = [evaluator.evaluate(x) if x in consumers else None for x in targets]
     return targets, gradients, evaluator.stats(), len(consumers)
 
 
-def _check_wrt(
-    wrt: Sequence[Value], graph: dict[Value, list[Value]], allow_unused: bool
-) -> list[Value]:
+def _check_wrt_types(wrt: Sequence[Value]) -> list[Value]:
     if isinstance(wrt, Value):
         raise TypeError("wrt= takes a sequence of Values: write wrt=[x] for one node")
     nodes = list(wrt)
     for i, node in enumerate(nodes):
         if not isinstance(node, Value):
             raise TypeError(f"wrt[{i}] is a {type(node).__name__}, not a Value")
-        if node not in graph and not allow_unused:
+    return nodes
+
+
+def _check_used(wrt: list[Value], graph: Container[Value]) -> None:
+    for i, node in enumerate(wrt):
+        if node not in graph:
             raise ValueError(
                 f"wrt[{i}] ({node!r}) is not part of the loss's graph: the loss does not "
                 f"depend on it (was it built in another computation?). Pass "
                 f"allow_unused=True to get 0.0 for such nodes."
             )
-    return nodes
 
 
-@overload
-def grad(loss: Value, wrt: None = None, *, memo: Memo = True) -> dict[Value, float]: ...
 @overload
 def grad(
-    loss: Value, wrt: Sequence[Value], *, memo: Memo = True, allow_unused: bool = False
+    loss: Value, wrt: None = None, *, memo: Memo = True, schedule: Schedule | None = None
+) -> dict[Value, float]: ...
+@overload
+def grad(
+    loss: Value,
+    wrt: Sequence[Value],
+    *,
+    memo: Memo = True,
+    schedule: Schedule | None = None,
+    allow_unused: bool = False,
 ) -> list[float]: ...
 def grad(
     loss: Value,
     wrt: Sequence[Value] | None = None,
     *,
     memo: Memo = True,
+    schedule: Schedule | None = None,
     allow_unused: bool = False,
 ) -> list[float] | dict[Value, float]:
     """Return ∂loss/∂x for each ``x`` in ``wrt``, in that order (a dict of every leaf by default).
+
+    ``memo=``, ``schedule=`` and ``allow_unused=`` are those of :func:`backward`.
 
     >>> a, b = Value(2.0), Value(5.0)
     >>> grad(a * b + a, wrt=[a, b])
     [6.0, 2.0]
     """
-    result = backward(loss, wrt, memo=memo, allow_unused=allow_unused)
+    result = backward(loss, wrt, memo=memo, schedule=schedule, allow_unused=allow_unused)
     if wrt is None:
         return dict(zip(result.wrt, result.gradients, strict=True))
     return list(result.gradients)

@@ -489,12 +489,15 @@ def count_adjoints(
     """Run backward() with a memo that counts, per node, how often its adjoint was computed.
 
     The memo keeps what ``memo=`` would (all, none, or the k most recent);
-    backward() is also run plainly so the totals can be compared.
+    backward() is also run plainly so the totals can be compared. Both run
+    top-down, the memoized recursion this lesson is about (a store given as
+    ``memo=`` always does; for memo=True the bottom-up sweep would find every
+    adjoint in its table, so its hits would count every lookup instead).
     """
     maxsize = None if memo is True else (0 if memo is False else int(memo))
     counting = _CountingStore(make_store(maxsize))
     counted = backward(loss, wrt, memo=counting)
-    reference = backward(loss, wrt, memo=memo)
+    reference = backward(loss, wrt, memo=memo, schedule="top-down")
     return AdjointCounts(
         memo=reference.memo,
         per_node={name: counting.stored[i] for i, name in names.items()},
