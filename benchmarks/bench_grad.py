@@ -15,7 +15,11 @@ N is the number of nodes (N // 3 steps, plus the two leaves). Rows:
   lecture writes one (it has none); backward = ``x_final.backward()`` (its
   recursive topological sort included); N = 10⁴ and 10⁵;
 * ``torch`` (if installed): 0-d float64 tensors, ``requires_grad`` leaves;
-  backward = ``torch.autograd.grad(x_final, [x0, w])``; N = 10⁴ and 10⁵.
+  backward = ``torch.autograd.grad(x_final, [x0, w])``; N = 10⁴ and 10⁵;
+* ``inline-pull`` and ``inline-push`` (reference rows, no target): backward
+  passes written inline over memokit's Values with no engine, to show what
+  pure Python allows: the pull recurrence memokit runs, and micrograd's push
+  method; N = 10⁴ and 10⁵.
 
 Forward = building the graph, backward = the gradient call; each sample does
 one of each on a fresh graph. Before every sample a full ``gc.collect()``
@@ -54,6 +58,7 @@ import importlib.metadata
 import io
 import json
 import math
+import operator
 import os
 import platform
 import pstats
@@ -91,8 +96,18 @@ FULL_SIZES = {
     "memokit": (10**4, 10**5, 10**6),
     "micrograd": (10**4, 10**5),
     "torch": (10**4, 10**5),
+    "inline-pull": (10**4, 10**5),
+    "inline-push": (10**4, 10**5),
 }
-QUICK_SIZES = {"memokit": (10**3, 10**4), "micrograd": (10**3, 10**4), "torch": (10**3, 10**4)}
+QUICK_SIZES = {
+    "memokit": (10**3, 10**4),
+    "micrograd": (10**3, 10**4),
+    "torch": (10**3, 10**4),
+    "inline-pull": (10**3, 10**4),
+    "inline-push": (10**3, 10**4),
+}
+#: Rows that never recurse, so need no trial run in a subprocess.
+NO_PROBE = {"memokit", "inline-pull", "inline-push"}
 #: Rounds per size by default; --repeats K sets K for every size except 10⁶ (K // 3, at least 1).
 DEFAULT_REPEATS = {10**3: 2, 10**4: 9, 10**5: 5, 10**6: 2}
 QUICK_REPEATS = {10**3: 2, 10**4: 1}
@@ -119,26 +134,104 @@ class Impl:
     note: str = ""
 
 
+def memokit_forward(steps: int) -> Graph:
+    """The chain built from memokit Values."""
+    x0, w = Value(X0), Value(W)
+    x = x0
+    for _ in range(steps):
+        a = x * w
+        b = a + x
+        x = b.tanh()
+    return x0, w, x
+
+
 def memokit_impl() -> Impl:
     """memokit.autodiff: Value nodes, grad() over consumers with a dict memo."""
-
-    def forward(steps: int) -> Graph:
-        x0, w = Value(X0), Value(W)
-        x = x0
-        for _ in range(steps):
-            a = x * w
-            b = a + x
-            x = b.tanh()
-        return x0, w, x
 
     def backward(graph: Graph) -> Any:
         x0, w, out = graph
         return grad(out, wrt=[x0, w])
 
-    def read(graph: Graph, result: Any) -> tuple[float, float]:
-        return float(result[0]), float(result[1])
+    return Impl(
+        "memokit", "memokit grad()", memokit_version(), memokit_forward, backward, read_pair
+    )
 
-    return Impl("memokit", "memokit grad()", memokit_version(), forward, backward, read)
+
+def read_pair(graph: Graph, result: Any) -> tuple[float, float]:
+    """Gradients returned as a pair (or list) in wrt order."""
+    return float(result[0]), float(result[1])
+
+
+def nodes_below(loss: Value) -> list[Value]:
+    """Every node the loss depends on, consumers first (creation serials, largest first)."""
+    seen = {loss: None}
+    stack = [loss]
+    while stack:
+        for source in stack.pop().inputs:
+            if source not in seen:
+                seen[source] = None
+                stack.append(source)
+    return sorted(seen, key=lambda n: n.serial, reverse=True)
+
+
+def inline_pull(graph: Graph) -> Any:
+    """The adjoint recurrence written inline: memokit's sweep with no engine around it.
+
+    Consumers first, each node's adjoint is Σ adj(c)·∂c/∂n over the
+    adjoints and partials its consumers handed it when they were computed;
+    then it hands its own adjoint to its inputs.
+    """
+    x0, w, loss = graph
+    adj: dict[Value, float] = {}
+    uses: dict[Value, tuple[list[float], list[float]]] = {}
+    for node in nodes_below(loss):
+        entry = uses.pop(node, None)
+        if entry is None:
+            a = 1.0  # the loss
+        else:
+            adjoints, partials = entry
+            if len(partials) == 1:
+                a = adjoints[0] * partials[0]
+            elif len(partials) == 2:
+                a = adjoints[0] * partials[0] + adjoints[1] * partials[1]
+            else:
+                a = sum(map(operator.mul, adjoints, partials))
+        adj[node] = a
+        for source, partial in zip(node.inputs, node.local_grads, strict=True):
+            pending = uses.get(source)
+            if pending is None:
+                uses[source] = ([a], [partial])
+            else:
+                pending[0].append(a)
+                pending[1].append(partial)
+    return adj[x0], adj[w]
+
+
+def inline_push(graph: Graph) -> Any:
+    """micrograd's order of work on memokit's graph: each node adds its terms into its inputs."""
+    x0, w, loss = graph
+    order = nodes_below(loss)
+    adj = dict.fromkeys(order, 0.0)
+    adj[loss] = 1.0
+    for node in order:
+        a = adj[node]
+        for source, partial in zip(node.inputs, node.local_grads, strict=True):
+            adj[source] += a * partial
+    return adj[x0], adj[w]
+
+
+def inline_impls() -> list[Impl]:
+    """Reference rows: backward passes written inline over memokit's Values, no engine.
+
+    They show what pure Python allows on this graph: ``inline-pull`` is the
+    pull recurrence memokit's sweep runs, ``inline-push`` is micrograd's
+    method. No target applies to them.
+    """
+    version = memokit_version()
+    return [
+        Impl("inline-pull", "pull sweep, inline", version, memokit_forward, inline_pull, read_pair),
+        Impl("inline-push", "push sweep, inline", version, memokit_forward, inline_push, read_pair),
+    ]
 
 
 def add_micrograd_tanh(value_cls: Any) -> None:
@@ -227,7 +320,7 @@ def torch_impl() -> Impl:
 
 def build_impls(only: set[str] | None) -> list[Impl]:
     """Every implementation (unavailable ones carry a note), optionally filtered."""
-    impls = [memokit_impl(), micrograd_impl(), torch_impl()]
+    impls = [memokit_impl(), micrograd_impl(), torch_impl(), *inline_impls()]
     return [i for i in impls if only is None or i.id in only]
 
 
@@ -370,7 +463,7 @@ def measure(impls: list[Impl], config: Config, log: Callable[[str], None]) -> li
         expected = reference(steps)
         here = [i for i in usable if n in config.sizes.get(i.id, ())]
         for impl in here:
-            if impl.id != "memokit" and n > PROBE_ABOVE:
+            if impl.id not in NO_PROBE and n > PROBE_ABOVE:
                 log(f"  trying {impl.id} at N = {n:,} in a subprocess first ...")
                 status = probe(impl, n, config.stack_mb)
                 if status != "ok":
@@ -657,7 +750,9 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
     parser.add_argument("--json", type=Path, metavar="PATH", help="write samples and results")
     parser.add_argument("--repeats", type=int, metavar="K", help="rounds per N (10^6: K // 3)")
     parser.add_argument(
-        "--only", metavar="IDS", help="comma-separated subset of memokit,micrograd,torch"
+        "--only",
+        metavar="IDS",
+        help="comma-separated subset of memokit,micrograd,torch,inline-pull,inline-push",
     )
     parser.add_argument("--stack-mb", type=int, default=512, help="thread stack (default 512)")
     parser.add_argument("--seed", type=int, default=4, help="seed of the shuffled order")
