@@ -217,8 +217,9 @@ def shared_adjoint_lines(shared: SharedAdjoint) -> Iterator[str]:
     yield (
         f"One backward pass for all {len(net.params)} parameters, twice: memo=False (the naive"
         f" sum over paths) and memo=True. Counted below: how many times each node's adjoint"
-        f" ∂L/∂n was computed: backward() runs adj(L) = 1, adj(n) = Σ_c adj(c)·∂c/∂n on memokit's"
-        f" DagEvaluator, here with a memo store that counts each adjoint it is handed."
+        f" ∂L/∂n was computed: backward() runs adj(L) = 1, adj(n) = Σ_c adj(c)·∂c/∂n top-down,"
+        f" as memoized recursion on memokit's DagEvaluator, here with a memo store that counts"
+        f" each adjoint it is handed."
     )
     yield ""
     yield f"  {'adjoint':<12} {'memo=False':>10} {'memo=True':>10}"
