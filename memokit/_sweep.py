@@ -10,26 +10,27 @@ expressions records each node's *inputs*; a backward pass needs each node's
 
 :class:`memokit.DagEvaluator` answers it top-down: asked for ``n``, it
 recurses into ``n``'s consumers, which must all be known first (the graph
-inverted). This module answers it bottom-up, as a table filled in an order
-where every consumer comes before its inputs, so each lookup finds its value
-and no stack is needed:
+inverted), and computes only what ``n`` needs. This module fills the whole
+table instead, bottom-up, in one pass with no stack and no separate
+inversion:
 
-1. walk the graph below ``root`` once (over inputs) to find its nodes;
-2. sort them by ``order_key``, largest first. The key must grow along every
-   edge (a creation counter does: a node's inputs exist before it);
-3. keep only the nodes some target depends on (skipped when every leaf is
-   a target, since then every node is);
-4. compute each node in turn from its consumers' values, then hand its
-   value, with the weight of the use, to each of its inputs. Each node's
-   list of consumer values is complete when its turn comes, because all its
-   consumers came before it; so the graph is never inverted separately, and
-   each list is dropped once its node is computed.
+* nodes are taken largest ``order_key`` first, from a heap that holds the
+  nodes met so far. The key must grow along every edge (a creation counter
+  does: a node's inputs exist before it), so a node's consumers, which all
+  have larger keys, are taken before it;
+* a node is computed from the values its consumers handed it, then hands
+  its own value, with the weight of the use, to each of its inputs; an
+  input met for the first time joins the heap.
+
+The heap never holds more than the graph's current "frontier", so for a
+chain it stays tiny. Every node below the root is computed exactly once,
+whether or not anyone asks for it: that is what filling a table bottom-up
+means, against the top-down evaluator, which computes only what is asked.
 
 If the key does not grow along some edge (a graph rewired by hand, or a
-cycle), the sweep returns ``None`` (step 3 checks every edge; without it,
-step 4 finds a consumer recorded after its input was computed), and the
-caller can run the top-down evaluator instead, which reports a cycle with
-its path.
+cycle), some node would be handed a value after it was computed; the sweep
+stops there and returns ``None``, and the caller can run the top-down
+evaluator instead, which reports a cycle with its path.
 
 Nodes are dict keys, so they must compare and hash by identity (keep
 ``object``'s ``==`` and ``hash``); a :class:`TypeError` says so otherwise.
@@ -41,7 +42,7 @@ Nodes are dict keys, so they must compare and hash by identity (keep
 >>> a = Node("a", 2, x, y); out = Node("out", 3, a, a, x)   # out uses a twice
 >>> # the number of paths from each node up to out
 >>> sweep = sweep_consumers(
-...     out, [x, y],
+...     out,
 ...     inputs=lambda n: n.inputs,
 ...     weights=lambda n: [1] * len(n.inputs),
 ...     compute=lambda n, values, weights: 1 if n is out else sum(values),
@@ -49,14 +50,17 @@ Nodes are dict keys, so they must compare and hash by identity (keep
 ... )
 >>> [sweep.values[n] for n in (x, y, a)]   # x: twice through a, once directly
 [3, 2, 2]
->>> sweep.stats   # every node once; each of the 5 uses read a value already there
+>>> sweep.stats   # every node once; each of the 5 uses handed a value along
 DagStats(computations=4, hits=5, evictions=0, recomputations=0, currsize=4)
+>>> [n.name for n in sweep.leaves]  # in the order taken: largest key first
+['y', 'x']
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from memokit._dag import DagStats
 from memokit._keys import is_identity_type
@@ -71,50 +75,71 @@ W = TypeVar("W")
 class Sweep(NamedTuple, Generic[N, V]):
     """The values a :func:`sweep_consumers` call computed, and what it did."""
 
-    #: value(n) for every node computed, keyed by the node.
+    #: value(n) for every node below the root (the root included), keyed by the node.
     values: dict[N, V]
-    #: Computations (one per node computed) and hits (one per use read).
+    #: Computations (one per node) and hits (one per use: a value handed to an input).
     stats: DagStats
-    #: Nodes below the root, the root included.
-    graph_size: int
-    #: The leaves below the root, in the order a depth-first walk from it meets them.
+    #: The leaves below the root, largest ``order_key`` first.
     leaves: list[N]
 
 
 def sweep_consumers(
     root: N,
-    targets: Iterable[N] | None,
     *,
     inputs: Callable[[N], Sequence[N]],
     weights: Callable[[N], Sequence[W]],
     compute: Callable[[N, list[V], list[W]], V],
-    order_key: Callable[[N], Any],
+    order_key: Callable[[N], float],
 ) -> Sweep[N, V] | None:
-    """Compute value(n) for every node some target depends on, bottom-up over consumers.
+    """Compute value(n) for every node below ``root``, bottom-up over consumers.
 
     ``inputs(n)`` and ``weights(n)`` are parallel: the weight of each use of
     an input by ``n``. ``compute(n, consumer_values, use_weights)`` gets one
-    entry per use (a consumer that uses ``n`` twice appears twice).
-    ``targets=None`` means every leaf. Targets that are not below ``root``
-    are left out of ``values``. Returns ``None``
-    when ``order_key`` does not grow along every edge (see the module notes).
+    entry per use (a consumer that uses ``n`` twice appears twice); for the
+    root both lists are empty. ``order_key(n)`` is a number larger than every
+    input's. Returns ``None`` when it is not (see the module notes).
     """
-    # 1. The nodes below root (a cycle cannot trap this walk: each node is met once).
-    nodes: dict[N, None] = {root: None}
-    stack = [root]
-    push = stack.append
-    pop = stack.pop
+    values: dict[N, V] = {}
+    uses: dict[N, tuple[list[V], list[W]]] = {root: ([], [])}
+    take = uses.pop
+    find = uses.get
+    pop = heapq.heappop
+    push = heapq.heappush
+    # (-key, tie-breaker, node): the largest key first; equal keys never compare nodes.
+    met = 0  # nodes put on the heap so far: the tie-breaker
+    heap: list[tuple[float, int, N]] = [(-order_key(root), met, root)]
     leaves: list[N] = []
-    while stack:
-        node = pop()
-        node_inputs = inputs(node)
-        if not node_inputs:
-            leaves.append(node)
-            continue
-        for source in node_inputs:
-            if source not in nodes:
-                nodes[source] = None
-                push(source)
+    hits = 0
+    try:
+        while heap:
+            node = pop(heap)[2]
+            consumer_values, use_weights = take(node)
+            hits += len(consumer_values)
+            value = values[node] = compute(node, consumer_values, use_weights)
+            node_inputs = inputs(node)
+            if not node_inputs:
+                leaves.append(node)
+                continue
+            # Parallel by contract; strict=True would cost its keyword parsing per node.
+            for source, weight in zip(node_inputs, weights(node)):  # noqa: B905
+                pending = find(source)
+                if pending is None:
+                    if source in values:  # computed already: a consumer came after it
+                        return None
+                    uses[source] = ([value], [weight])
+                    met += 1
+                    push(heap, (-order_key(source), met, source))
+                else:
+                    pending[0].append(value)
+                    pending[1].append(weight)
+    finally:
+        _check_identity_types(values)
+    stats = DagStats(len(values), hits, 0, 0, len(values))
+    return Sweep(values, stats, leaves)
+
+
+def _check_identity_types(nodes: Iterable[object]) -> None:
+    """Raise TypeError if a node's type compares by value (equal nodes would have merged)."""
     for cls in set(map(type, nodes)):
         if not is_identity_type(cls):
             raise TypeError(
@@ -122,58 +147,3 @@ def sweep_consumers(
                 f"or hash(): equal nodes would be merged. Use DagEvaluator, which keys such "
                 f"nodes by id."
             )
-
-    # 2. Consumers before their inputs.
-    order = sorted(nodes, key=order_key, reverse=True)
-
-    # 3. Only what a target depends on. Every node has a leaf below it, so when
-    #    every leaf is a target, every node is needed. This pass looks at every
-    #    edge, so it also checks the order (step 4 notices a bad one itself).
-    needed: dict[N, None] | None = None
-    if targets is not None:
-        wanted = [t for t in dict.fromkeys(targets) if t in nodes]
-        if sum(1 for t in wanted if not inputs(t)) < len(leaves):
-            needed = dict.fromkeys(wanted)
-    if needed is not None:
-        rank = dict(zip(order, range(len(order)), strict=True))
-        for node in reversed(order):  # inputs before consumers
-            here = rank[node]
-            uses_wanted = node in needed
-            for source in inputs(node):
-                if rank[source] <= here:  # an input that does not come after its consumer
-                    return None
-                if not uses_wanted and source in needed:
-                    uses_wanted = True
-            if uses_wanted:
-                needed[node] = None
-        order = [node for node in order if node in needed]
-
-    # 4. The sweep. A node's value is read from the table once, as soon as it
-    #    is computed, and handed to each input it uses: uses[n] = ([the
-    #    values of n's consumers so far], [the weights of those uses]).
-    values: dict[N, V] = {}
-    uses: dict[N, tuple[list[V], list[W]]] = {}
-    take = uses.pop
-    find = uses.get
-    hits = 0
-    for node in order:
-        entry = take(node, None)
-        if entry is None:  # the root (or a node whose consumers come later: see below)
-            values[node] = compute(node, [], [])
-        else:
-            hits += len(entry[0])
-            values[node] = compute(node, entry[0], entry[1])
-        value = values[node]
-        for source, weight in zip(inputs(node), weights(node)):  # noqa: B905 (parallel by contract)
-            if needed is not None and source not in needed:
-                continue
-            pending = find(source)
-            if pending is None:
-                uses[source] = ([value], [weight])
-            else:
-                pending[0].append(value)
-                pending[1].append(weight)
-    if uses:  # a consumer was computed after its input: the order was not topological
-        return None
-    stats = DagStats(len(order), hits, 0, 0, len(values))
-    return Sweep(values, stats, len(nodes), leaves)

@@ -9,9 +9,10 @@ That is a recursive function of the node, so it is evaluated by the same
 engines as every other DP in memokit, walking *consumers* instead of inputs,
 and memoized by node identity. There are two orders to evaluate it in
 (``schedule=``): top-down, as memoized recursion from each target up to the
-loss (:class:`memokit.DagEvaluator`), or bottom-up, as one sweep that fills
-the same table consumers first (``memokit._sweep``), which is the default
-for ``memo=True`` because it is cheaper. The store decides what kind of
+loss (:class:`memokit.DagEvaluator`), computing only what is asked; or
+bottom-up, as one sweep that fills the whole table consumers first
+(``memokit._sweep``), which is the default for ``memo=True`` because it is
+cheaper. The store decides what kind of
 backpropagation you get:
 
 * a dict (``memo=True``): each adjoint computed once, the usual backprop;
@@ -206,15 +207,15 @@ def backward(
 
     * ``"top-down"``: memoized recursion. Asked for adj(x), it asks for the
       adjoints of x's consumers, and theirs, up to the loss, keeping them in
-      the memo; a repeated request is a hit. Any ``memo=`` works this way.
-    * ``"bottom-up"``: the same table filled in one sweep, consumers before
-      their inputs, so every request is a hit (``memo=True`` only: the sweep
-      keeps every adjoint). It is the default for ``memo=True`` because it is
-      cheaper; ``memo=False`` and ``memo=k`` are always top-down.
+      the memo; a repeated request is a hit. It computes only the adjoints
+      the targets need. Any ``memo=`` works this way.
+    * ``"bottom-up"``: the whole table filled in one sweep, consumers before
+      their inputs, so every lookup is a hit: every adjoint below the loss,
+      needed or not (``memo=True`` only: the sweep keeps them all). It is the
+      default for ``memo=True`` because it is cheaper; ``memo=False`` and
+      ``memo=k`` always run top-down.
 
-    Both compute the same adjoints (each node some target depends on, once),
-    evaluate the same terms and return the same gradients; only ``hits``
-    differs. Top-down:
+    Both return the same gradients. Top-down:
 
     >>> x, w = Value(3.0), Value(-2.0)
     >>> h = x * w          # h = -6
@@ -227,14 +228,19 @@ def backward(
     >>> result.hits  # h*h (used twice by h), loss (by h) and h (by w) came from the memo
     3
 
-    Bottom-up, each of the 6 terms and each of the 2 targets reads an
-    adjoint already in the table:
+    Bottom-up, the same 5 adjoints and 6 terms; each term and each of the
+    2 targets finds its adjoint in the table:
 
     >>> swept = backward(loss, [x, w])
     >>> swept.schedule, swept.gradients, swept.computations, swept.hits
     ('bottom-up', (22.0, -33.0), 5, 8)
     >>> swept.local_derivative_evaluations == result.local_derivative_evaluations == 6
     True
+
+    Asked for x alone, top-down skips w's adjoint; the table has it anyway:
+
+    >>> [backward(loss, [x], schedule=s).computations for s in ("top-down", "bottom-up")]
+    [4, 5]
     """
     loss = _check_loss(loss)
     label, store, maxsize = _memo_store(memo)
@@ -310,10 +316,9 @@ _serial_of = operator.attrgetter("serial")
 
 
 def _sweep(loss: Value, wrt: list[Value] | None, allow_unused: bool) -> _Pass | None:
-    """Bottom-up: the adjoints in one sweep over the graph (None if it was rewired by hand)."""
+    """Bottom-up: every adjoint below the loss in one sweep (None if the graph was rewired)."""
     sweep = sweep_consumers(
         loss,
-        wrt,
         inputs=_inputs_of,
         weights=_partials_of,
         compute=_adjoint_of(loss),
@@ -322,11 +327,11 @@ def _sweep(loss: Value, wrt: list[Value] | None, allow_unused: bool) -> _Pass | 
     if sweep is None:
         return None
     adjoints = sweep.values
-    targets = tuple(sweep.leaves if wrt is None else wrt)
     if wrt is not None and not allow_unused:
         _check_used(wrt, adjoints)
+    targets = tuple(reversed(sweep.leaves) if wrt is None else wrt)  # leaves: oldest first
     gradients = [adjoints.get(x) for x in targets]
-    return targets, gradients, sweep.stats, sweep.graph_size
+    return targets, gradients, sweep.stats, len(adjoints)
 
 
 def _top_down(
@@ -338,7 +343,7 @@ def _top_down(
 ) -> _Pass:
     """Top-down: each target's adjoint by memoized recursion over consumers."""
     consumers, partials, leaves = invert_graph(loss)
-    targets = tuple(leaves if wrt is None else wrt)
+    targets = tuple(sorted(leaves, key=_serial_of) if wrt is None else wrt)  # oldest first
     if wrt is not None and not allow_unused:
         _check_used(wrt, consumers)
     adjoint = _adjoint_of(loss)

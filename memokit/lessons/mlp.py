@@ -589,8 +589,12 @@ class ScalingRow:
 
 
 def _timed(loss: Value, wrt: list[Value], memo: bool | int) -> Timed:
+    """One backward pass, timed. Top-down for every memo setting, so that they
+    compare like for like: the same recursion, with a memo that keeps all, some
+    or none (memo=True's default bottom-up sweep would also fill in adjoints no
+    parameter needs, such as the inputs')."""
     start = time.perf_counter()
-    result = backward(loss, wrt, memo=memo)
+    result = backward(loss, wrt, memo=memo, schedule="top-down")
     return Timed(result, time.perf_counter() - start)
 
 
@@ -656,7 +660,7 @@ def memory_tradeoff(layers: int, sizes: Sequence[int], width: int = 2) -> list[T
     x, y = SEED_EXAMPLE
     net = build_network(arch, init_weights(arch), x, y)
     wrt = list(net.params.values())
-    backward(net.loss, wrt)  # warm up: the first call pays one-time costs
+    backward(net.loss, wrt, schedule="top-down")  # warm up: the first call pays one-time costs
     memos: list[bool | int] = [True, *sizes, False]
     runs = []
     for memo in memos:
