@@ -134,15 +134,23 @@ class Impl:
     note: str = ""
 
 
-def memokit_forward(steps: int) -> Graph:
-    """The chain built from memokit Values."""
-    x0, w = Value(X0), Value(W)
-    x = x0
-    for _ in range(steps):
-        a = x * w
-        b = a + x
-        x = b.tanh()
-    return x0, w, x
+def chain_builder(make: Callable[[float], Any]) -> Callable[[int], Graph]:
+    """The forward pass: the chain built from scalars that ``make`` makes, ``steps`` links long."""
+
+    def forward(steps: int) -> Graph:
+        x0, w = make(X0), make(W)
+        x = x0
+        for _ in range(steps):
+            a = x * w
+            b = a + x
+            x = b.tanh()
+        return x0, w, x
+
+    return forward
+
+
+#: The chain built from memokit Values.
+memokit_forward = chain_builder(Value)
 
 
 def memokit_impl() -> Impl:
@@ -266,14 +274,7 @@ def micrograd_impl() -> Impl:
     value_cls = engine.Value
     add_micrograd_tanh(value_cls)
 
-    def forward(steps: int) -> Graph:
-        x0, w = value_cls(X0), value_cls(W)
-        x = x0
-        for _ in range(steps):
-            a = x * w
-            b = a + x
-            x = b.tanh()
-        return x0, w, x
+    forward = chain_builder(value_cls)
 
     def backward(graph: Graph) -> Any:
         graph[2].backward()

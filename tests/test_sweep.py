@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from memokit import DagEvaluator
-from memokit._sweep import sweep_consumers
+from memokit._sweep import Sweep, sweep_consumers
 
 
 class Node:
@@ -59,6 +60,19 @@ def below(root: Node) -> set[Node]:
     return seen
 
 
+def run_sweep(
+    root: Node, compute: Callable[[Node, list[int], list[int]], int]
+) -> Sweep[Node, int] | None:
+    """sweep_consumers over a hand-made graph: its inputs, weights and creation numbers."""
+    return sweep_consumers(
+        root,
+        inputs=lambda n: n.inputs,
+        weights=lambda n: n.weights,
+        compute=compute,
+        order_key=lambda n: n.serial,
+    )
+
+
 def weighted_paths(root: Node) -> tuple[dict[Node, int], Counter[Node]]:
     """value(n) = Σ over uses (c, w) of value(c) · w, value(root) = 1: sweep_consumers' answer."""
     calls: Counter[Node] = Counter()
@@ -67,13 +81,7 @@ def weighted_paths(root: Node) -> tuple[dict[Node, int], Counter[Node]]:
         calls[node] += 1
         return 1 if node is root else sum(v * w for v, w in zip(values, weights, strict=True))
 
-    sweep = sweep_consumers(
-        root,
-        inputs=lambda n: n.inputs,
-        weights=lambda n: n.weights,
-        compute=compute,
-        order_key=lambda n: n.serial,
-    )
+    sweep = run_sweep(root, compute)
     assert sweep is not None
     return sweep.values, calls
 
@@ -107,13 +115,7 @@ def test_every_node_below_the_root_is_computed_once_and_agrees_with_top_down(gra
 def test_each_use_hands_one_value_along(graph: Graph) -> None:
     """hits = the uses (edges) below the root; leaves = the nodes with no inputs, newest first."""
     root = graph.root
-    sweep = sweep_consumers(
-        root,
-        inputs=lambda n: n.inputs,
-        weights=lambda n: n.weights,
-        compute=lambda n, values, weights: len(values),
-        order_key=lambda n: n.serial,
-    )
+    sweep = run_sweep(root, lambda n, values, weights: len(values))
     assert sweep is not None
     nodes = below(root)
     assert sweep.stats.hits == sum(len(n.inputs) for n in nodes)
@@ -129,13 +131,7 @@ def test_equal_keys_never_compare_nodes() -> None:
     """Unrelated nodes may share a key: the heap breaks ties without comparing the nodes."""
     x, y = Node(0), Node(0)
     root = Node(1, (x, y), (1, 1))
-    sweep = sweep_consumers(
-        root,
-        inputs=lambda n: n.inputs,
-        weights=lambda n: n.weights,
-        compute=lambda n, v, w: 1 if n is root else sum(v),
-        order_key=lambda n: n.serial,
-    )
+    sweep = run_sweep(root, lambda n, v, w: 1 if n is root else sum(v))
     assert sweep is not None
     assert (sweep.values[x], sweep.values[y]) == (1, 1)
 
@@ -145,13 +141,7 @@ def test_a_long_chain_needs_no_recursion() -> None:
     node = first = Node(0)
     for serial in range(1, 200_000):
         node = Node(serial, (node,), (1,))
-    sweep = sweep_consumers(
-        node,
-        inputs=lambda n: n.inputs,
-        weights=lambda n: n.weights,
-        compute=lambda n, v, w: 0 if not v else v[0] + 1,
-        order_key=lambda n: n.serial,
-    )
+    sweep = run_sweep(node, lambda n, v, w: 0 if not v else v[0] + 1)
     assert sweep is not None
     assert sweep.values[first] == 199_999
 
@@ -173,13 +163,7 @@ def test_a_consumer_with_a_smaller_key_than_its_input_gives_none(cyclic: bool) -
         calls[node] += 1
         return 1
 
-    result = sweep_consumers(
-        root,
-        inputs=lambda n: n.inputs,
-        weights=lambda n: n.weights,
-        compute=compute,
-        order_key=lambda n: n.serial,
-    )
+    result = run_sweep(root, compute)
     assert result is None
     assert calls[n] == 1  # n was computed (from p alone), then c handed it a value
 
@@ -190,12 +174,8 @@ def test_an_input_with_a_larger_key_is_fine_when_its_consumers_come_first() -> N
     late = Node(5, (x,), (2,))
     a = Node(1, (late,), (3,))  # a is older than its input late
     root = Node(2, (a,), (1,))
-    sweep = sweep_consumers(
-        root,
-        inputs=lambda n: n.inputs,
-        weights=lambda n: n.weights,
-        compute=lambda n, v, w: 1 if n is root else sum(p * q for p, q in zip(v, w, strict=True)),
-        order_key=lambda n: n.serial,
+    sweep = run_sweep(
+        root, lambda n, v, w: 1 if n is root else sum(p * q for p, q in zip(v, w, strict=True))
     )
     assert sweep is not None
     assert sweep.values[x] == 6
@@ -228,10 +208,4 @@ def test_an_error_in_compute_propagates() -> None:
         return 1
 
     with pytest.raises(ZeroDivisionError, match="boom"):
-        sweep_consumers(
-            root,
-            inputs=lambda n: n.inputs,
-            weights=lambda n: n.weights,
-            compute=compute,
-            order_key=lambda n: n.serial,
-        )
+        run_sweep(root, compute)
