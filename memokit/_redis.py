@@ -37,7 +37,7 @@ from memokit._leases import KEEPER, new_token, wait_delays
 from memokit._serialize import (
     BadEntry,
     Codec,
-    bound_view,
+    NamedViews,
     check_seconds,
     make_codec,
     namespace_context,
@@ -115,7 +115,7 @@ class _Server:
         self.warned_bad = False
 
 
-class RedisStore:
+class RedisStore(NamedViews):
     """A store on a Redis server: results shared by every process that can reach it.
 
     Give a URL (``"redis://host:6379/0"``) or a ``redis.Redis`` client made
@@ -212,24 +212,6 @@ class RedisStore:
 
     # ---------------------------------------------------------------- naming
 
-    def bind(self, name: str) -> RedisStore:
-        """Return a view whose entries live under ``name`` (``@memoize`` calls this).
-
-        As for :meth:`SQLiteStore.bind <memokit.SQLiteStore.bind>`: a view
-        shares the client and settings, and binding a view returns it as is.
-        """
-        return bound_view(self, "RedisStore", name)
-
-    @property
-    def name(self) -> str:
-        """The name this store's entries live under (``""`` if unbound)."""
-        return self._name
-
-    @property
-    def version(self) -> str:
-        """The version that, with the prefix and name, selects the entries."""
-        return self._version
-
     @property
     def client(self) -> Any:
         """The ``redis.Redis`` client this store talks through."""
@@ -239,11 +221,6 @@ class RedisStore:
     def errors(self) -> int:
         """How many Redis calls failed under ``on_error="compute"`` (each then acted as a miss)."""
         return self._server.failures
-
-    @property
-    def rejected(self) -> int:
-        """How many entries failed their integrity check and were ignored (treated as misses)."""
-        return self._rejected
 
     # ---------------------------------------------------------------- failures
 

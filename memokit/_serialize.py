@@ -38,7 +38,7 @@ import pickle
 import struct
 import warnings
 from collections.abc import Callable
-from typing import Any, Final, Literal, Protocol, TypeVar
+from typing import Any, Final, Literal, Self
 
 from memokit._keys import _KWD_MARK
 
@@ -48,7 +48,7 @@ __all__ = [
     "BadEntryWarning",
     "Codec",
     "Data",
-    "bound_view",
+    "NamedViews",
     "check_name",
     "check_seconds",
     "encode_key",
@@ -257,30 +257,52 @@ def check_name(owner: str, name: object) -> str:
     return name
 
 
-class _Bindable(Protocol):
-    _name: str
+class NamedViews:
+    """What the persistent stores share: views bound to a name, and their counts.
 
-    def _init_view(self) -> None: ...
-
-
-B = TypeVar("B", bound=_Bindable)
-
-
-def bound_view(store: B, owner: str, name: str) -> B:
-    """Return a view of an unbound persistent store whose entries live under ``name``.
-
-    The view shares everything the store was made with (file or client,
-    settings); ``_init_view`` gives it its own per-name state. A store that is
-    already bound is returned as it is.
+    A store sets ``_name`` (``""`` when unbound), ``_version`` and the
+    per-view state that ``_init_view`` makes (``_rejected`` among it).
     """
-    if store._name:
-        return store
-    check_name(owner, name)
-    view = object.__new__(type(store))
-    view.__dict__.update(store.__dict__)
-    view._name = name
-    view._init_view()
-    return view
+
+    _name: str
+    _version: str
+    _rejected: int
+
+    def _init_view(self) -> None:
+        raise NotImplementedError
+
+    def bind(self, name: str) -> Self:
+        """Return a view of this store whose entries live under ``name`` (``@memoize`` calls this).
+
+        A store made by the constructor is unbound (its own entries use the
+        empty name); ``bind`` on it gives a view that shares its file or
+        client, and its settings. A view is already bound, so binding it
+        again returns it unchanged: that is how to choose a name yourself,
+        ``@memoize(store=store.bind("my-name"))``.
+        """
+        if self._name:
+            return self
+        check_name(type(self).__name__, name)
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view._name = name
+        view._init_view()
+        return view
+
+    @property
+    def name(self) -> str:
+        """The name this store's entries live under (``""`` if unbound)."""
+        return self._name
+
+    @property
+    def version(self) -> str:
+        """The version that, with the name (and a RedisStore's prefix), selects the entries."""
+        return self._version
+
+    @property
+    def rejected(self) -> int:
+        """How many entries failed their integrity check and were ignored (treated as misses)."""
+        return self._rejected
 
 
 # ---------------------------------------------------------------- values

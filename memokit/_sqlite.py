@@ -68,7 +68,7 @@ from memokit._serialize import (
     BadEntry,
     Codec,
     Data,
-    bound_view,
+    NamedViews,
     check_seconds,
     make_codec,
     namespace_context,
@@ -450,7 +450,7 @@ class _transaction:
             self.db.remove(garbage)
 
 
-class SQLiteStore:
+class SQLiteStore(NamedViews):
     """A persistent store in an SQLite file: results survive restarts and are shared by processes.
 
     ``@memoize(store=SQLiteStore(path))`` keeps each function's results in the
@@ -537,27 +537,6 @@ class SQLiteStore:
 
     # ---------------------------------------------------------------- naming
 
-    def bind(self, name: str) -> SQLiteStore:
-        """Return a view of this store whose entries live under ``name`` (``@memoize`` calls this).
-
-        A store made by the constructor is unbound (its own entries use the
-        empty name); ``bind`` on it gives a view that shares its file,
-        settings and connections. A view is already bound, so binding it
-        again returns it unchanged: that is how to choose a name yourself,
-        ``@memoize(store=store.bind("my-name"))``.
-        """
-        return bound_view(self, "SQLiteStore", name)
-
-    @property
-    def name(self) -> str:
-        """The name this store's entries live under (``""`` if unbound)."""
-        return self._name
-
-    @property
-    def version(self) -> str:
-        """The version that, with the name, selects the entries."""
-        return self._version
-
     @property
     def path(self) -> str:
         """The SQLite file."""
@@ -592,11 +571,6 @@ class SQLiteStore:
     def evictions(self) -> int:
         """How many entries this store object has dropped to respect ``maxsize``."""
         return self._evictions
-
-    @property
-    def rejected(self) -> int:
-        """How many entries failed their integrity check and were ignored (treated as misses)."""
-        return self._rejected
 
     def get(self, key: object) -> Any | Literal[Missing.MISSING]:
         """Return the value stored under ``key``, or :data:`MISSING`."""
