@@ -210,7 +210,7 @@ class RedisStore(NamedViews):
         self._context = namespace_context(self._name, self._version)
         self._rejected = 0
 
-    # ---------------------------------------------------------------- naming
+    # ---------------------------------------------------------------- properties
 
     @property
     def client(self) -> Any:

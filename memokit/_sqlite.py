@@ -535,7 +535,7 @@ class SQLiteStore(NamedViews):
         self._rejected = 0
         self._lock = threading.Lock()
 
-    # ---------------------------------------------------------------- naming
+    # ---------------------------------------------------------------- properties
 
     @property
     def path(self) -> str:
