@@ -44,15 +44,12 @@ __all__ = ["Backward", "Schedule", "backward", "grad"]
 
 
 def dot(values: list[float], weights: list[float]) -> float:
-    """Return Σ values[i] · weights[i] (one or two terms are the usual case: no iterator then).
+    """Return Σ values[i] · weights[i] (two terms, a common case, without an iterator).
 
     >>> dot([2.0, 3.0], [0.5, 4.0])
     13.0
     """
-    n = len(values)
-    if n == 1:
-        return values[0] * weights[0]
-    if n == 2:
+    if len(values) == 2:
         return values[0] * weights[0] + values[1] * weights[1]
     return float(sum(map(operator.mul, values, weights)))
 
@@ -299,7 +296,7 @@ def _adjoint_of(loss: Value) -> Callable[[Value, list[float], list[float]], floa
         # adj(L) = 1;  adj(n) = Σ_{c ∈ consumers(n)} adj(c) · ∂c/∂n
         if node is loss:
             return 1.0
-        if len(partials) == 1:
+        if len(partials) == 1:  # one consumer, the most common case: no call to dot
             return consumer_adjoints[0] * partials[0]
         return dot(consumer_adjoints, partials)
 
