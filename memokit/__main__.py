@@ -33,29 +33,25 @@ def _parser() -> argparse.ArgumentParser:
             " pictures into --out."
         ),
     )
-    tour.add_argument("--quick", action="store_true", help="smaller sizes; runs in seconds")
-    tour.add_argument(
-        "--out",
-        metavar="DIR",
-        default=DEFAULT_OUT,
-        help=f"folder for the pictures and index.html (default: ./{DEFAULT_OUT})",
-    )
+    _quick_and_out(tour, "folder for the pictures and index.html")
     pictures = commands.add_parser(
         "pictures",
         help="draw the tour's pictures only",
         description="Measure the lessons and draw the tour's pictures, without the text.",
     )
-    pictures.add_argument("--quick", action="store_true", help="smaller sizes; runs in seconds")
-    pictures.add_argument(
-        "--out",
-        metavar="DIR",
-        default=DEFAULT_OUT,
-        help=f"folder to write into (default: ./{DEFAULT_OUT})",
-    )
+    _quick_and_out(pictures, "folder to write into")
     pictures.add_argument(
         "--no-index", action="store_true", help="write the pictures only, no index.html"
     )
     return parser
+
+
+def _quick_and_out(command: argparse.ArgumentParser, out_help: str) -> None:
+    """The options both commands take: --quick, and --out DIR (described by ``out_help``)."""
+    command.add_argument("--quick", action="store_true", help="smaller sizes; runs in seconds")
+    command.add_argument(
+        "--out", metavar="DIR", default=DEFAULT_OUT, help=f"{out_help} (default: ./{DEFAULT_OUT})"
+    )
 
 
 def _progress_stream() -> TextIO | None:
