@@ -59,10 +59,8 @@ import pickle
 import platform
 import random
 import shutil
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -75,8 +73,11 @@ from typing import Any, cast
 # Measure the working tree's memokit, not an installed copy.
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+# The tests' redis-server launcher (a free port, no persistence, retried).
+sys.path.insert(1, str(REPO / "tests"))
 
 from _common import dist_version, optional_import  # noqa: E402
+from _redis_server import RedisServer, start_server  # noqa: E402
 
 from memokit import RedisStore, SQLiteStore, memoize  # noqa: E402
 
@@ -128,44 +129,6 @@ class Row:
     family: str = "disk"
 
 
-class RedisServer:
-    """A redis-server on a free loopback port, without persistence (started by this script)."""
-
-    def __init__(self, workdir: Path) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port: int = sock.getsockname()[1]
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(workdir), "--loglevel", "warning"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-
-    def wait(self, redis: Any) -> None:
-        """Wait (up to 10 s) until the server answers PING."""
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                client.close()
-                return
-            except redis.exceptions.ConnectionError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
-
-    def stop(self) -> None:
-        """Stop the server."""
-        self.process.terminate()
-        try:
-            self.process.wait(5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
 def redis_url(given: str | None, workdir: Path) -> tuple[str | None, str, RedisServer | None]:
     """Return (URL or None, why not, server started here or None)."""
     redis, why = optional_import("redis")
@@ -175,11 +138,9 @@ def redis_url(given: str | None, workdir: Path) -> tuple[str | None, str, RedisS
         return given, "", None
     if shutil.which("redis-server") is None:
         return None, "redis-server not installed and no --redis-url given", None
-    server = RedisServer(workdir)
     try:
-        server.wait(redis)
+        server = start_server(workdir)
     except Exception as exc:
-        server.stop()
         return None, f"could not start redis-server ({exc})", None
     return server.url, "", server
 

@@ -17,8 +17,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 REQUIRE_ENV = "MEMOKIT_REQUIRE_REDIS"
 
 
@@ -33,6 +31,8 @@ def unavailable_reason() -> str | None:
 
 def require_redis() -> None:
     """Skip the calling test when Redis is unavailable, or fail it if CI requires Redis."""
+    import pytest  # here, so that the benchmarks can use this module without pytest
+
     reason = unavailable_reason()
     if reason is None:
         return
