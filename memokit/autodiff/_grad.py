@@ -33,7 +33,7 @@ import gc
 import operator
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, overload
+from typing import Any, Literal, NamedTuple, overload
 
 from memokit._dag import DagEvaluator, DagStats
 from memokit._stores import Store
@@ -261,31 +261,19 @@ def backward(
         if swept is None:  # top-down, or the sweep found the graph rewired (or cyclic)
             schedule = "top-down"
             swept = _top_down(loss, targets, store, maxsize, allow_unused)
-    wanted, gradients, stats, graph_size = swept
-    asked = sum(1 for g in gradients if g is not None)
-    if schedule == "top-down":
-        # Each computation of adj(n) evaluates one term adj(c) · ∂c/∂n per
-        # consumer c, and each consumer's adjoint was either a hit or a
-        # computation started for it; the lookups grad itself makes (one per
-        # target in the graph) are the only ones that are not such a term.
-        terms = stats.hits + stats.computations - asked
-        hits = stats.hits
-    else:
-        # Every term read its consumer's adjoint from the table; so did each target.
-        terms = stats.hits
-        hits = stats.hits + asked
+    stats = swept.stats
     return Backward(
-        wrt=wanted,
-        gradients=tuple(0.0 if g is None else g for g in gradients),
+        wrt=swept.targets,
+        gradients=tuple(0.0 if g is None else g for g in swept.gradients),
         memo=label,
         schedule=schedule,
-        local_derivative_evaluations=terms,
+        local_derivative_evaluations=swept.terms,
         computations=stats.computations,
-        hits=hits,
+        hits=swept.hits,
         recomputations=stats.recomputations,
         evictions=stats.evictions,
         memo_size=stats.currsize,
-        graph_size=graph_size,
+        graph_size=swept.graph_size,
     )
 
 
@@ -303,9 +291,18 @@ def _adjoint_of(loss: Value) -> Callable[[Value, list[float], list[float]], floa
     return adjoint
 
 
-#: One pass's result: (targets, adjoints, stats, graph size); None marks a
-#: target the loss does not depend on.
-_Pass = tuple[tuple[Value, ...], list[float | None], DagStats, int]
+class _Pass(NamedTuple):
+    """What one pass computed, in either order."""
+
+    targets: tuple[Value, ...]
+    #: adj(x) for each target; None for a target the loss does not depend on.
+    gradients: list[float | None]
+    stats: DagStats
+    graph_size: int
+    #: Terms adj(c) · ∂c/∂n evaluated.
+    terms: int
+    #: Lookups of an adjoint that found it in the memo.
+    hits: int
 
 _inputs_of = operator.attrgetter("inputs")
 _partials_of = operator.attrgetter("local_grads")
@@ -328,7 +325,10 @@ def _sweep(loss: Value, wrt: list[Value] | None, allow_unused: bool) -> _Pass | 
         _check_used(wrt, adjoints)
     targets = tuple(reversed(sweep.leaves) if wrt is None else wrt)  # leaves: oldest first
     gradients = [adjoints.get(x) for x in targets]
-    return targets, gradients, sweep.stats, len(adjoints)
+    # Every term read its consumer's adjoint from the table; so did each target found.
+    terms = sweep.stats.hits
+    asked = sum(1 for g in gradients if g is not None)
+    return _Pass(targets, gradients, sweep.stats, len(adjoints), terms, terms + asked)
 
 
 def _top_down(
@@ -352,7 +352,14 @@ def _top_down(
         inputs=consumers.__getitem__, compute=from_consumers, maxsize=maxsize, store=store
     )
     gradients = [evaluator.evaluate(x) if x in consumers else None for x in targets]
-    return targets, gradients, evaluator.stats(), len(consumers)
+    stats = evaluator.stats()
+    # Each computation of adj(n) evaluates one term adj(c) · ∂c/∂n per consumer
+    # c, and each consumer's adjoint was either a hit or a computation started
+    # for it; the lookups made here (one per target in the graph) are the only
+    # ones that are not such a term.
+    asked = sum(1 for g in gradients if g is not None)
+    terms = stats.hits + stats.computations - asked
+    return _Pass(targets, gradients, stats, len(consumers), terms, stats.hits)
 
 
 def _check_wrt_types(wrt: Sequence[Value]) -> list[Value]:
