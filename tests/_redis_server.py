@@ -101,6 +101,7 @@ class RedisServer:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(10)
+        self._close_pipe()
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 5 s)."""
@@ -110,6 +111,9 @@ class RedisServer:
                 self.process.wait(5)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self._close_pipe()
+
+    def _close_pipe(self) -> None:
         if self.process is not None and self.process.stderr is not None:
             self.process.stderr.close()
 

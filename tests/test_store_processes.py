@@ -92,7 +92,7 @@ def test_a_killed_computer_is_taken_over_after_lock_ttl(
     assert len(computations(log)) == 1
     owner.send_signal(signal.SIGKILL)
     killed_at = time.time()
-    owner.wait(10)
+    owner.communicate(timeout=10)  # reaps it and closes its pipes
     assert finish(waiter) == {"7": 49}
     (pid_a, _, _), (pid_b, n, started) = computations(log)
     assert (pid_a, pid_b, n) == (owner.pid, waiter.pid, 7)

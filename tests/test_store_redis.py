@@ -12,10 +12,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-import warnings
 from typing import Any
 
 import pytest
+from _recorded import recorded
 from _redis_server import RedisServer
 from _store_worker import SECRET
 
@@ -76,8 +76,7 @@ def test_server_killed_computes_without_the_cache_if_asked(
     cached = memoize(store=store)(double)
     assert cached(1) == 2
     own_redis_server.kill()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with recorded() as caught:
         assert [cached(1), cached(2), cached(2)] == [2, 4, 4]
         assert cached.cache_info().currsize == 0
     assert [type(w.message) for w in caught] == [StoreUnavailableWarning]
@@ -95,8 +94,7 @@ def test_server_dropped_mid_call(own_redis_server: RedisServer, on_error: Any) -
     store = RedisStore(own_redis_server.url, secret=SECRET, timeout=1, on_error=on_error)
     cached = memoize(store=store)(double_and_kill_the_server)
     DOOMED.append(own_redis_server)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with recorded() as caught:
         if on_error == "raise":
             with pytest.raises(StoreUnavailableError, match="not returned or cached"):
                 cached(21)

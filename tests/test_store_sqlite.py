@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _recorded import recorded
 from _store_worker import (
     SECRET,
     computations,
@@ -385,8 +386,7 @@ def test_a_tampered_value_file_is_never_unpickled(tmp_path: Path) -> None:
     changed.write_bytes(bytes(data))
     cut = Path(store.folder) / files["cut"]
     cut.write_bytes(cut.read_bytes()[:100])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with recorded() as caught:
         assert store.get("changed") is MISSING
         assert store.get("cut") is MISSING
     assert [type(w.message) for w in caught] == [BadEntryWarning]

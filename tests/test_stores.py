@@ -27,7 +27,6 @@ import tempfile
 import threading
 import time
 import uuid
-import warnings
 from collections import OrderedDict
 from collections.abc import Generator, Hashable
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from _recorded import recorded
 from _store_worker import decode, finish, spawn
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -627,8 +627,7 @@ class PersistentContract(StoreContract):
         store.set("good", 1)
         good = self.raw_entry(store, "good")
         assert good is not None
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with recorded() as caught:
             self.write_raw(store, "forged", good[:2] + bytes(32) + evil)
             assert store.get("forged") is MISSING
             self.write_raw(store, "unsigned", b"\x00p" + evil)
@@ -736,8 +735,7 @@ class PersistentContract(StoreContract):
         store.set("k", b"genuine")
         good = self.raw_entry(store, "k")
         assert good is not None and len(good) == 2 + 32 + 9 + len(b"genuine")
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with recorded() as caught:
             self.write_raw(store, "moved", good, placeholder=b"")
             assert store.get("moved") is MISSING
             self.write_raw(store, "k", good[:-7] + b"forged!", placeholder=b"")
