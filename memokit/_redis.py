@@ -30,6 +30,7 @@ from __future__ import annotations
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -102,9 +103,16 @@ def _glob_escape(raw: bytes) -> bytes:
 class _Server:
     """One Redis client and what every view of it shares."""
 
-    def __init__(self, client: Any, where: str, redis: Any) -> None:
+    def __init__(self, client: Any, where: str, redis: Any, owned: bool) -> None:
         self.client = client
         self.where = where
+        # A client made from a URL is the store's: closed with it, or when it
+        # is collected (not left to the garbage collector, which may reach the
+        # sockets first and warn, ResourceWarning). A client given is the
+        # caller's to close.
+        self.owned = owned
+        if owned:
+            weakref.finalize(self, client.close)
         self.errors: tuple[type[BaseException], ...] = (redis.exceptions.RedisError, OSError)
         self.put_and_release = client.register_script(_PUT_AND_RELEASE)
         self.release = client.register_script(_RELEASE)
@@ -195,7 +203,7 @@ class RedisStore(NamedViews):
             )
         where = f"{kwargs.get('host', kwargs.get('path', '?'))}:{kwargs.get('port', '')}"
         where += f"/{kwargs.get('db', 0)}"
-        self._server = _Server(client, where, module)
+        self._server = _Server(client, where, module, owned=isinstance(redis, str))
         self._name = ""
         self._init_view()
 
@@ -332,6 +340,18 @@ class RedisStore(NamedViews):
         except self._server.errors as exc:
             self._failed("count entries", exc)
             return 0
+
+    def close(self) -> None:
+        """Close the connections of a client this store made from a URL; the store stays usable.
+
+        The next call connects again. The views that :meth:`bind` made share
+        the client. A client passed in is left open: it is the caller's to
+        close. A store made from a URL that is garbage collected, or still
+        open at exit, is closed then; ``with RedisStore(url) as store:``
+        closes it at the block's end.
+        """
+        if self._server.owned:
+            self._server.client.close()
 
     def __repr__(self) -> str:
         name = f", name={self._name!r}" if self._name else ""

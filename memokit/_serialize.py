@@ -271,6 +271,16 @@ class NamedViews:
     def _init_view(self) -> None:
         raise NotImplementedError
 
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        """Leave a ``with`` block: :meth:`close` the store."""
+        self.close()
+
     def bind(self, name: str) -> Self:
         """Return a view of this store whose entries live under ``name`` (``@memoize`` calls this).
 

@@ -196,8 +196,17 @@ _DATABASES: weakref.WeakSet[_Database] = weakref.WeakSet()
 
 def _after_fork_in_child() -> None:
     for db in list(_DATABASES):
-        _FORKED_AWAY.append(db.local)
+        _FORKED_AWAY.append((db.local, dict(db.open)))
+        db.open.clear()  # emptied, not replaced: the database's finalizer holds this dict
         db.local = threading.local()
+        db.lock = threading.Lock()
+
+
+def _close_all(conns: dict[sqlite3.Connection, threading.Thread]) -> None:
+    """Close these connections (from any thread: they are opened with check_same_thread off)."""
+    while conns:
+        conn, _ = conns.popitem()
+        conn.close()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -250,7 +259,14 @@ class _Database:
         self._prefix = os.path.join(self.folder, "")
         self.timeout = timeout
         self.local = threading.local()
+        # Every connection not yet closed, and the thread it belongs to. A
+        # connection is closed by close(), once its thread has ended (when the
+        # next one opens), or when the database is collected: never left for
+        # the garbage collector (Python 3.13 warns of that, ResourceWarning).
+        self.open: dict[sqlite3.Connection, threading.Thread] = {}
+        self.lock = threading.Lock()
         self.warned = False
+        weakref.finalize(self, _close_all, self.open)
         _DATABASES.add(self)
 
     def connect(self) -> sqlite3.Connection:
@@ -260,7 +276,11 @@ class _Database:
         except AttributeError:
             pass
         try:
-            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            # A connection is only ever used by its own thread; turning the
+            # check off lets close() and _forget_ended close it from another.
+            conn = sqlite3.connect(
+                self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+            )
             try:
                 self._prepare(conn)
             except BaseException:
@@ -272,8 +292,23 @@ class _Database:
                 f"of a file an SQLiteStore wrote, in a directory that exists and is writable "
                 f"(on a local disk: SQLite's WAL mode does not work over NFS)"
             ) from exc
+        with self.lock:
+            ended = [c for c, thread in self.open.items() if not thread.is_alive()]
+            for c in ended:
+                del self.open[c]
+            self.open[conn] = threading.current_thread()
+        for c in ended:
+            c.close()
         self.local.conn = conn
         return conn
+
+    def close(self) -> None:
+        """Close every thread's connection; the next use (in any thread) opens a new one."""
+        with self.lock:
+            conns = dict(self.open)
+            self.open.clear()
+            self.local = threading.local()
+        _close_all(conns)
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
         # A value altered into TEXT must reach the signature check as bytes,
@@ -778,6 +813,18 @@ class SQLiteStore(NamedViews):
             {"ns": self._namespace(conn), "now": time.time()},
         ).fetchone()
         return int(row[0])
+
+    def close(self) -> None:
+        """Close the file's connections, every thread's; the store stays usable.
+
+        The next call, in any thread, opens a new connection. The views that
+        :meth:`bind` made share the connections, so this closes theirs too.
+        Call it when no call on the store is running in another thread. A
+        store that is garbage collected, or still open at exit, is closed
+        then; ``with SQLiteStore(path) as store:`` closes it at the block's
+        end.
+        """
+        self._db.close()
 
     def __repr__(self) -> str:
         name = f", name={self._name!r}" if self._name else ""

@@ -148,6 +148,23 @@ def test_ttl_is_redis_expiry(redis_url: str) -> None:
     assert 25_000 < client.pttl(key) <= 30_000
 
 
+def test_close_leaves_a_client_it_was_given_open(redis_url: str) -> None:
+    """A client passed in is the caller's: close() and a with block leave its connection open."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        store = RedisStore(client, secret=SECRET).bind("m:f")
+        store.set(1, "one")
+        ident = client.client_id()
+        with store:
+            assert store.get(1) == "one"
+        store.close()
+        assert client.client_id() == ident  # the same connection: never closed, so not reopened
+    finally:
+        client.close()
+
+
 def test_a_client_or_url_is_required() -> None:
     """RedisStore takes a URL or a redis.Redis client that returns bytes, and says so otherwise."""
     redis = pytest.importorskip("redis", reason="the redis client package is not installed")

@@ -248,6 +248,60 @@ def test_a_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
     assert store._db.connect() is parent_conn
 
 
+# ---------------------------------------------------------------- connections
+
+
+def _is_open(conn: sqlite3.Connection) -> bool:
+    try:
+        conn.execute("SELECT 1")
+    except sqlite3.ProgrammingError:  # "Cannot operate on a closed database."
+        return False
+    return True
+
+
+def test_close_closes_every_threads_connection(tmp_path: Path) -> None:
+    """close() in one thread closes another's connection; that thread then opens a new one."""
+    store = SQLiteStore(tmp_path / "c.db", secret=SECRET).bind("m:f")
+    store.set(1, "one")
+    opened, closed = threading.Event(), threading.Event()
+    seen: dict[str, Any] = {}
+
+    def worker() -> None:
+        conn = store._db.connect()
+        seen["before"] = store.get(1)
+        opened.set()
+        closed.wait(10)
+        seen["was open"] = _is_open(conn)
+        seen["after"] = store.get(1)
+        seen["new"] = store._db.connect() is not conn
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert opened.wait(10)
+    store.close()
+    closed.set()
+    thread.join(10)
+    assert seen == {"before": "one", "was open": False, "after": "one", "new": True}
+
+
+def test_an_ended_threads_connection_is_closed_when_another_opens(tmp_path: Path) -> None:
+    """Threads that come and go leave no connections behind: at most the last one's stays."""
+    store = SQLiteStore(tmp_path / "c.db", secret=SECRET).bind("m:f")
+    conns: list[sqlite3.Connection] = []
+
+    def use(n: int) -> None:
+        conns.append(store._db.connect())
+        store.set(n, n)
+
+    for n in range(20):
+        thread = threading.Thread(target=use, args=(n,))
+        thread.start()
+        thread.join(10)
+    assert [_is_open(conn) for conn in conns] == [False] * 19 + [True]
+    assert len(store._db.open) == 2  # this thread's (the constructor's) and the last one's
+    assert [store.get(n) for n in range(20)] == list(range(20))
+
+
 # ---------------------------------------------------------------- large values in files
 
 # The head of an unsigned bytes entry: flags, format, type code, 8-byte length.

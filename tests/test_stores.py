@@ -16,6 +16,7 @@ from __future__ import annotations
 import array
 import asyncio
 import enum
+import gc
 import hmac
 import math
 import os
@@ -28,7 +29,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Generator, Hashable
+from collections.abc import Callable, Generator, Hashable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from typing import Any, cast
 
 import pytest
 from _recorded import recorded
-from _store_worker import decode, finish, spawn
+from _store_worker import decode, finish, spawn, wait_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -532,10 +533,53 @@ class PersistentContract(StoreContract):
         """
         raise NotImplementedError
 
+    def probe_connection(self, store: Any) -> Callable[[], bool]:
+        """Return a check of whether the connection ``store`` uses now is still open."""
+        raise NotImplementedError
+
     @pytest.fixture(autouse=True)
     def _clean_records(self) -> None:
         COMPUTED.clear()
         UNPICKLED.clear()
+
+    # ---- connections
+
+    def test_close_ends_the_connection_and_the_store_stays_usable(self) -> None:
+        """close() closes what the store opened; the next call opens anew and finds the entries."""
+        store = self.open_store(secret=SECRET).bind("contract:close")
+        store.set(1, "one")
+        still_open = self.probe_connection(store)
+        assert still_open()
+        store.close()
+        wait_for(lambda: not still_open(), timeout=10)
+        store.close()  # again: nothing left to close, no error
+        assert store.get(1) == "one"
+        with store as same:
+            assert same is store
+            still_open = self.probe_connection(store)
+            store.set(2, "two")
+        wait_for(lambda: not still_open(), timeout=10)
+        assert store.get(2) == "two"
+
+    def test_closing_a_view_closes_what_the_views_share(self) -> None:
+        """Views made by bind share the connection, so closing one closes it for all."""
+        store = self.open_store(secret=SECRET)
+        view = store.bind("contract:view")
+        view.set(1, "one")
+        still_open = self.probe_connection(view)
+        store.close()
+        wait_for(lambda: not still_open(), timeout=10)
+        assert view.get(1) == "one"
+
+    def test_a_store_nobody_holds_closes_its_connection(self) -> None:
+        """A store that is collected closes its connection rather than leave it to the collector."""
+        store = self.open_store(secret=SECRET).bind("contract:dropped")
+        store.set(1, "one")
+        still_open = self.probe_connection(store)
+        with recorded():  # ResourceWarning (an unclosed connection freed) is issued, not kept
+            del store
+            gc.collect()
+        wait_for(lambda: not still_open(), timeout=10)
 
     # ---- values, names, versions
 
@@ -922,6 +966,18 @@ class TestSQLiteStore(PersistentContract):
     def open_store(self, **options: Any) -> SQLiteStore:
         return SQLiteStore(self.path, **options)
 
+    def probe_connection(self, store: Any) -> Callable[[], bool]:
+        conn = store._db.connect()  # this thread's connection
+
+        def still_open() -> bool:
+            try:
+                conn.execute("SELECT 1")
+            except sqlite3.ProgrammingError:  # "Cannot operate on a closed database."
+                return False
+            return True
+
+        return still_open
+
     def raw_entry(self, store: Any, key: Any) -> bytes | None:
         with closing(sqlite3.connect(self.path)) as conn:
             row = conn.execute(
@@ -982,6 +1038,27 @@ class TestRedisStore(PersistentContract):
 
     def open_store(self, **options: Any) -> RedisStore:
         return RedisStore(self.url, **options)
+
+    def probe_connection(self, store: Any) -> Callable[[], bool]:
+        # The server's id for the store's connection (one thread: its one
+        # connection), looked for among the server's clients by another client.
+        import redis
+
+        ident = str(store.client.client_id())
+        admin = redis.Redis.from_url(self.url)
+
+        def still_open() -> bool:
+            return any(str(c["id"]) == ident for c in admin.client_list())
+
+        self._admins.append(admin)
+        return still_open
+
+    @pytest.fixture(autouse=True)
+    def _close_admins(self) -> Iterator[None]:
+        self._admins: list[Any] = []
+        yield
+        for admin in self._admins:
+            admin.close()
 
     def _redis_key(self, store: Any, key: Any) -> bytes:
         return cast(bytes, store._values) + storage_key(key)
