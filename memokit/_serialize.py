@@ -258,10 +258,11 @@ def check_name(owner: str, name: object) -> str:
 
 
 class NamedViews:
-    """What the persistent stores share: views bound to a name, and their counts.
+    """What the persistent stores share: views bound to a name, their counts, ``with`` blocks.
 
     A store sets ``_name`` (``""`` when unbound), ``_version`` and the
-    per-view state that ``_init_view`` makes (``_rejected`` among it).
+    per-view state that ``_init_view`` makes (``_rejected`` among it), and
+    gives ``close``, which the end of a ``with`` block calls.
     """
 
     _name: str

@@ -49,7 +49,9 @@ is written.
   that no row names (killed between rename and commit, or between commit
   and delete) or a stale ``.tmp`` file. Opening a store deletes those
   (:meth:`_Database.sweep`), as does ``clear()``. Each thread has its own
-  connection; a forked child opens new ones.
+  connection; a forked child opens new ones. :meth:`SQLiteStore.close`
+  closes them all, and none is left for the garbage collector (see
+  ``_Database.open``).
 """
 
 from __future__ import annotations
@@ -202,10 +204,9 @@ def _after_fork_in_child() -> None:
         db.lock = threading.Lock()
 
 
-def _close_all(conns: dict[sqlite3.Connection, threading.Thread]) -> None:
+def _close_all(conns: Iterable[sqlite3.Connection]) -> None:
     """Close these connections (from any thread: they are opened with check_same_thread off)."""
-    while conns:
-        conn, _ = conns.popitem()
+    for conn in conns:
         conn.close()
 
 
@@ -277,7 +278,8 @@ class _Database:
             pass
         try:
             # A connection is only ever used by its own thread; turning the
-            # check off lets close() and _forget_ended close it from another.
+            # check off lets close(), and the next connect() once the thread
+            # has ended, close it from another.
             conn = sqlite3.connect(
                 self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
             )
@@ -297,15 +299,14 @@ class _Database:
             for c in ended:
                 del self.open[c]
             self.open[conn] = threading.current_thread()
-        for c in ended:
-            c.close()
+        _close_all(ended)
         self.local.conn = conn
         return conn
 
     def close(self) -> None:
         """Close every thread's connection; the next use (in any thread) opens a new one."""
         with self.lock:
-            conns = dict(self.open)
+            conns = list(self.open)
             self.open.clear()
             self.local = threading.local()
         _close_all(conns)
