@@ -99,13 +99,7 @@ FULL_SIZES = {
     "inline-pull": (10**4, 10**5),
     "inline-push": (10**4, 10**5),
 }
-QUICK_SIZES = {
-    "memokit": (10**3, 10**4),
-    "micrograd": (10**3, 10**4),
-    "torch": (10**3, 10**4),
-    "inline-pull": (10**3, 10**4),
-    "inline-push": (10**3, 10**4),
-}
+QUICK_SIZES = dict.fromkeys(FULL_SIZES, (10**3, 10**4))
 #: Rows that never recurse, so need no trial run in a subprocess.
 NO_PROBE = {"memokit", "inline-pull", "inline-push"}
 #: Rounds per size by default; --repeats K sets K for every size except 10⁶ (K // 3, at least 1).
