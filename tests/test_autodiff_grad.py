@@ -142,7 +142,11 @@ class GradientContract:
         assume(costs(dag).naive_evaluations <= 5_000)
         mine = grad(dag.loss, wrt=list(dag.leaves), memo=self.memo, schedule=self.schedule)
         others: list[tuple[bool | int, Schedule | None]] = [
-            (True, None), (True, "top-down"), (False, None), (1, None), (3, None)
+            (True, None),
+            (True, "top-down"),
+            (False, None),
+            (1, None),
+            (3, None),
         ]
         for other, schedule in others:
             theirs = grad(dag.loss, wrt=list(dag.leaves), memo=other, schedule=schedule)
@@ -755,9 +759,7 @@ def test_a_long_cycle_is_reported_without_recursion_error() -> None:
 
 
 @pytest.mark.parametrize(("schedule", "hits"), [("top-down", 1), ("bottom-up", 3)])
-def test_a_node_feeding_one_consumer_twice_counts_both_edges(
-    schedule: Schedule, hits: int
-) -> None:
+def test_a_node_feeding_one_consumer_twice_counts_both_edges(schedule: Schedule, hits: int) -> None:
     """x * x gives x the consumer twice: two local derivatives, one adjoint computation."""
     x = Value(1.5)
     sq = x * x

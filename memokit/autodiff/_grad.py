@@ -304,6 +304,7 @@ class _Pass(NamedTuple):
     #: Lookups of an adjoint that found it in the memo.
     hits: int
 
+
 _inputs_of = operator.attrgetter("inputs")
 _partials_of = operator.attrgetter("local_grads")
 _serial_of = operator.attrgetter("serial")
