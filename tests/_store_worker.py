@@ -41,6 +41,7 @@ import hashlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -86,6 +87,15 @@ def computations(log: Path) -> list[tuple[int, int, float]]:
         return []
     lines = log.read_text().splitlines()
     return [(int(pid), int(n), float(at)) for pid, n, at in (line.split() for line in lines)]
+
+
+def is_open(conn: sqlite3.Connection) -> bool:
+    """Whether an SQLite connection still works (a closed one raises ProgrammingError)."""
+    try:
+        conn.execute("SELECT 1")
+    except sqlite3.ProgrammingError:  # "Cannot operate on a closed database."
+        return False
+    return True
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 30) -> None:

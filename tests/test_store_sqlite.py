@@ -27,6 +27,7 @@ from _recorded import recorded
 from _store_worker import (
     SECRET,
     computations,
+    is_open,
     pattern,
     run_together,
     spawn,
@@ -251,14 +252,6 @@ def test_a_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- connections
 
 
-def _is_open(conn: sqlite3.Connection) -> bool:
-    try:
-        conn.execute("SELECT 1")
-    except sqlite3.ProgrammingError:  # "Cannot operate on a closed database."
-        return False
-    return True
-
-
 def test_close_closes_every_threads_connection(tmp_path: Path) -> None:
     """close() in one thread closes another's connection; that thread then opens a new one."""
     store = SQLiteStore(tmp_path / "c.db", secret=SECRET).bind("m:f")
@@ -271,7 +264,7 @@ def test_close_closes_every_threads_connection(tmp_path: Path) -> None:
         seen["before"] = store.get(1)
         opened.set()
         closed.wait(10)
-        seen["was open"] = _is_open(conn)
+        seen["was open"] = is_open(conn)
         seen["after"] = store.get(1)
         seen["new"] = store._db.connect() is not conn
 
@@ -297,7 +290,7 @@ def test_an_ended_threads_connection_is_closed_when_another_opens(tmp_path: Path
         thread = threading.Thread(target=use, args=(n,))
         thread.start()
         thread.join(10)
-    assert [_is_open(conn) for conn in conns] == [False] * 19 + [True]
+    assert [is_open(conn) for conn in conns] == [False] * 19 + [True]
     assert len(store._db.open) == 2  # this thread's (the constructor's) and the last one's
     assert [store.get(n) for n in range(20)] == list(range(20))
 

@@ -38,7 +38,7 @@ from typing import Any, cast
 
 import pytest
 from _recorded import recorded
-from _store_worker import decode, finish, spawn, wait_for
+from _store_worker import decode, finish, is_open, spawn, wait_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -967,15 +967,7 @@ class TestSQLiteStore(PersistentContract):
 
     def probe_connection(self, store: Any) -> Callable[[], bool]:
         conn = store._db.connect()  # this thread's connection
-
-        def still_open() -> bool:
-            try:
-                conn.execute("SELECT 1")
-            except sqlite3.ProgrammingError:  # "Cannot operate on a closed database."
-                return False
-            return True
-
-        return still_open
+        return lambda: is_open(conn)
 
     def raw_entry(self, store: Any, key: Any) -> bytes | None:
         with closing(sqlite3.connect(self.path)) as conn:
