@@ -73,13 +73,13 @@ from typing import Any, cast
 # Measure the working tree's memokit, not an installed copy.
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-# The tests' redis-server launcher (a free port, no persistence, retried).
-sys.path.insert(1, str(REPO / "tests"))
 
 from _common import dist_version, optional_import  # noqa: E402
-from _redis_server import RedisServer, start_server  # noqa: E402
 
 from memokit import RedisStore, SQLiteStore, memoize  # noqa: E402
+
+# The tests' redis-server launcher (a free port, no persistence, retried).
+from tests.helpers.redis_server import RedisServer, start_server  # noqa: E402
 
 try:
     import resource

@@ -4,7 +4,7 @@ Run it:  python examples/mlp_backprop.py          (about 10 seconds)
          python examples/mlp_backprop.py --quick  (a few seconds)
 
 The network of the notes (2 inputs -> 2 -> 2 -> 1 output ŷ, loss L = (y - ŷ)²)
-is built from memokit.autodiff.Value nodes by memokit/lessons/mlp.py, which
+is built from memokit.autodiff.Value nodes by memokit/tour/lessons/mlp.py, which
 names every node the way the notes do: Oₗⱼ is neuron j of hidden layer l, and
 wˡᵢⱼ is the weight from unit i of layer l-1 into neuron j of layer l (so w¹₁₁
 connects x₁ to O₁₁). Every number printed is measured as the script runs.
@@ -17,7 +17,7 @@ import math
 from collections.abc import Iterable
 
 from memokit.autodiff import grad
-from memokit.lessons import mlp, mlp_text
+from memokit.tour.lessons import mlp, mlp_text
 
 
 def show(title: str, lines: Iterable[str]) -> None:

@@ -10,10 +10,18 @@ from memokit._dp import DPFunction, dp
 from memokit._errors import CycleError
 from memokit._info import CacheInfo, CacheStats
 from memokit._memoize import Memoized, memoize
-from memokit._redis import RedisStore, StoreUnavailableError, StoreUnavailableWarning
-from memokit._serialize import BadEntryWarning
-from memokit._sqlite import SQLiteStore
-from memokit._stores import MISSING, DictStore, LRUStore, Missing, Store
+from memokit.stores import (
+    MISSING,
+    BadEntryWarning,
+    DictStore,
+    LRUStore,
+    Missing,
+    RedisStore,
+    SQLiteStore,
+    Store,
+    StoreUnavailableError,
+    StoreUnavailableWarning,
+)
 
 __all__ = [
     "MISSING",

@@ -36,10 +36,10 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from memokit._engine import short_repr
+from memokit._dp_engine import short_repr
 from memokit._errors import CycleError
 from memokit._keys import IDENTITY_TYPES, identity_key
-from memokit._stores import MISSING, Store, make_store
+from memokit.stores._memory import MISSING, Store, make_store
 
 __all__ = ["DagEvaluator", "DagStats"]
 

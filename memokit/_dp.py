@@ -12,7 +12,7 @@ The decorated function is a generator that *yields* each sub-call and
         return a + b
 
 Called from ordinary code, ``fib(n)`` looks ``n`` up and, on a miss, runs the
-engine (:mod:`memokit._engine`), which keeps the suspended frames on a list:
+engine (:mod:`memokit._dp_engine`), which keeps the suspended frames on a list:
 depth is limited by memory only. Called directly inside a running dp frame
 (as ``fib(n - 1)`` above), it gives the stored value on a hit and otherwise a
 request that the engine resolves when the frame yields it. To mypy, ``fib``
@@ -36,7 +36,7 @@ from collections.abc import Callable, Generator, Hashable
 from typing import Any, Concatenate, ParamSpec, Protocol, Self, TypeVar, overload
 
 from memokit._codegen import compile_function
-from memokit._engine import Request, Source, run, short_repr
+from memokit._dp_engine import Request, Source, run, short_repr
 from memokit._info import CacheInfo, CacheStats
 from memokit._keys import (
     PREFIX,
@@ -46,7 +46,7 @@ from memokit._keys import (
     make_key,
     qualified_name,
 )
-from memokit._stores import MISSING, DictStore, Store, make_store
+from memokit.stores._memory import MISSING, DictStore, Store, make_store
 
 __all__ = ["DPFunction", "dp"]
 

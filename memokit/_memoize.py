@@ -47,7 +47,7 @@ from memokit._keys import (
     check_hashable_flat,
     qualified_name,
 )
-from memokit._stores import MISSING, DictStore, LRUStore, Store, bind_store, make_store
+from memokit.stores._memory import MISSING, DictStore, LRUStore, Store, bind_store, make_store
 
 __all__ = ["Memoized", "memoize"]
 

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _redis_server import RedisServer, require_redis, start_server
+
+from tests.helpers.redis_server import RedisServer, require_redis, start_server
 
 # tests/typing/ holds files that mypy checks and nobody runs: some of their
 # lines are wrong calls on purpose. Keep pytest (and --doctest-modules) from

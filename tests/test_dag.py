@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
-from strategies import WeightedDag, lru_sizes, weighted_dags
 
 from memokit import CycleError, DagEvaluator, DagStats, DictStore, LRUStore
+from tests.helpers.strategies import WeightedDag, lru_sizes, weighted_dags
 
 PROPERTY_SETTINGS = settings(max_examples=80, deadline=None)
 

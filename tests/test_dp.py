@@ -21,10 +21,11 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import dna, lru_sizes
 
 import memokit
-from memokit import CacheInfo, CacheStats, CycleError, DictStore, DPFunction, LRUStore, _engine, dp
+from memokit import CacheInfo, CacheStats, CycleError, DictStore, DPFunction, LRUStore, dp
+from memokit import _dp_engine as _engine
+from tests.helpers.strategies import dna, lru_sizes
 
 MOD = 1_000_000_007
 PROPERTY_SETTINGS = settings(max_examples=60, deadline=None)

@@ -19,7 +19,6 @@ import threading
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any, ParamSpec, TypeVar, cast
 
-import _memo_helpers
 import pytest
 
 from memokit import (
@@ -33,6 +32,7 @@ from memokit import (
     Store,
     memoize,
 )
+from tests.helpers import memo as memo_helpers
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -913,16 +913,16 @@ def test_callable_object_is_memoized() -> None:
 @pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
 def test_module_level_function_pickles_by_reference(protocol: int) -> None:
     """A module-level memoized function unpickles to the very same object."""
-    for f in (_memo_helpers.square, _memo_helpers.bounded_cube):
+    for f in (memo_helpers.square, memo_helpers.bounded_cube):
         assert pickle.loads(pickle.dumps(f, protocol)) is f
 
 
 def test_unpickled_function_shares_the_cache() -> None:
     """The unpickled function is the same cache: its entries are hits."""
-    square = _memo_helpers.square
+    square = memo_helpers.square
     square.cache_clear()
-    start = len(_memo_helpers.CALLS)
+    start = len(memo_helpers.CALLS)
     assert square(7) == 49
     clone = pickle.loads(pickle.dumps(square))
     assert clone(7) == 49
-    assert _memo_helpers.CALLS[start:] == [("square", 7)]
+    assert memo_helpers.CALLS[start:] == [("square", 7)]

@@ -10,10 +10,10 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-import _memo_helpers
 import pytest
 
 from memokit import CacheInfo, LRUStore, memoize
+from tests.helpers import memo as memo_helpers
 
 
 class Result:
@@ -458,12 +458,12 @@ def test_copy_does_not_share_the_cache() -> None:
 
 def test_pickling_an_instance_with_memoized_methods() -> None:
     """An instance of a class with memoized methods pickles; the copy gets its own cache."""
-    account = _memo_helpers.Account(3)
+    account = memo_helpers.Account(3)
     assert account.interest(10) == 30
-    start = len(_memo_helpers.CALLS)
+    start = len(memo_helpers.CALLS)
     clone = pickle.loads(pickle.dumps(account))
     assert clone.rate == 3
     assert clone.interest(10) == 30
     assert clone.interest(10) == 30
     assert account.interest(10) == 30
-    assert _memo_helpers.CALLS[start:] == [("interest", 10)]
+    assert memo_helpers.CALLS[start:] == [("interest", 10)]

@@ -13,9 +13,9 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import call_sequences, plain_args, plain_scalars, typed_scalars
 
 from memokit import LRUStore, Memoized, memoize
+from tests.helpers.strategies import call_sequences, plain_args, plain_scalars, typed_scalars
 
 PROPERTY_SETTINGS = settings(max_examples=150, deadline=None)
 

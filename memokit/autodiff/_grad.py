@@ -36,9 +36,9 @@ from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, overload
 
 from memokit._dag import DagEvaluator, DagStats
-from memokit._stores import Store
 from memokit._sweep import sweep_consumers
 from memokit.autodiff._value import Value
+from memokit.stores._memory import Store
 
 __all__ = ["Backward", "Schedule", "backward", "grad"]
 

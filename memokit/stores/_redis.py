@@ -1,0 +1,428 @@
+"""``RedisStore``: memoized results on a Redis server, shared by processes on many machines.
+
+The ``redis`` client package is an optional extra, imported when a
+``RedisStore`` is made (``pip install 'memokit[redis]'``); importing memokit
+never imports it.
+
+Redis keys (all bytes)::
+
+    <prefix>:<len>:<name>:<len>:<version>:v<key>   an entry (a signed value)
+    <prefix>:<len>:<name>:<len>:<version>:l<key>   a lease: who computes <key> now
+
+The lengths make the namespace part unambiguous (a name may contain ``:``),
+so two functions, or two versions, never share a key; ``<key>`` is
+:func:`memokit.stores._serialize.storage_key` of the cache key. Expiry is Redis's
+own (``PX``); bounding memory is Redis's job too (``maxmemory`` and an
+eviction policy), so ``maxsize`` is always ``None`` here.
+
+Failure is explicit. With ``on_error="raise"`` (the default) any failed
+Redis call raises :class:`StoreUnavailableError`, even after the function
+has run: the caller learns the cache is gone instead of silently paying for
+every call. With ``on_error="compute"`` the store acts as if it were empty
+while Redis is unreachable: lookups miss, writes are skipped, the function
+runs for every call, and one :class:`StoreUnavailableWarning` says so. A
+value is returned only whole and verified (Redis replies are all-or-nothing
+and every entry is signed), so neither mode gives a wrong or partial result.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+import weakref
+from collections.abc import Callable
+from typing import Any, Literal
+
+from memokit.stores._leases import KEEPER, new_token, wait_delays
+from memokit.stores._memory import MISSING, Missing
+from memokit.stores._serialize import (
+    BadEntry,
+    Codec,
+    NamedViews,
+    check_seconds,
+    make_codec,
+    namespace_context,
+    storage_key,
+    warn_bad_entry,
+)
+
+__all__ = ["RedisStore", "StoreUnavailableError", "StoreUnavailableWarning"]
+
+
+class StoreUnavailableError(RuntimeError):
+    """A shared store (Redis) could not be reached, so the call could not use its cache."""
+
+
+class StoreUnavailableWarning(RuntimeWarning):
+    """A shared store is unreachable; calls run without the cache (``on_error="compute"``)."""
+
+
+# Store value and release our lease in one step: a waiter that sees the lease
+# gone always finds the value (or an error: nothing was stored).
+_PUT_AND_RELEASE = """
+if ARGV[3] == '' then
+    redis.call('SET', KEYS[1], ARGV[1])
+else
+    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+end
+if redis.call('GET', KEYS[2]) == ARGV[2] then
+    redis.call('DEL', KEYS[2])
+end
+return 1
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_GLOB_SPECIAL = frozenset(b"*?[]\\")
+
+
+def _import_redis() -> Any:
+    try:
+        import redis
+    except ImportError as exc:
+        raise ModuleNotFoundError(
+            "RedisStore needs the redis client package: pip install 'memokit[redis]'"
+        ) from exc
+    return redis
+
+
+def _glob_escape(raw: bytes) -> bytes:
+    return b"".join(b"\\" + bytes((c,)) if c in _GLOB_SPECIAL else bytes((c,)) for c in raw)
+
+
+class _Server:
+    """One Redis client and what every view of it shares."""
+
+    def __init__(self, client: Any, where: str, redis: Any, owned: bool) -> None:
+        self.client = client
+        self.where = where
+        # A client made from a URL is the store's: closed with it, or when it
+        # is collected (not left to the garbage collector, which may reach the
+        # sockets first and warn, ResourceWarning). A client given is the
+        # caller's to close.
+        self.owned = owned
+        if owned:
+            weakref.finalize(self, client.close)
+        self.errors: tuple[type[BaseException], ...] = (redis.exceptions.RedisError, OSError)
+        self.put_and_release = client.register_script(_PUT_AND_RELEASE)
+        self.release = client.register_script(_RELEASE)
+        self.renew = client.register_script(_RENEW)
+        self.lock = threading.Lock()
+        self.failures = 0
+        self.warned_down = False
+        self.warned_bad = False
+
+
+class RedisStore(NamedViews):
+    """A store on a Redis server: results shared by every process that can reach it.
+
+    Give a URL (``"redis://host:6379/0"``) or a ``redis.Redis`` client made
+    with ``decode_responses=False``. ``@memoize(store=RedisStore(url))``
+    keeps each function's results under ``prefix``, the function's qualified
+    name and ``version=`` (bump it when the code changes). When several
+    processes miss one key, one computes it and the others wait for its
+    result; if that process dies, another takes over after ``lock_ttl``
+    seconds. ``ttl`` expires entries after that many seconds.
+
+    Values are pickled and signed with an HMAC ``secret`` (or the
+    ``MEMOKIT_CACHE_KEY`` environment variable); ``serializer="json"`` stores
+    plain data and ``serializer="bytes"`` bytes-like results as they are,
+    without one. An entry that does not verify is never unpickled.
+    ``on_error="raise"`` (default) turns a Redis failure into
+    :class:`StoreUnavailableError`; ``on_error="compute"`` computes without
+    the cache while Redis is down, with one :class:`StoreUnavailableWarning`.
+    A URL's client waits at most ``timeout`` seconds for the server.
+
+    Calls block their thread while they talk to Redis, ``async def``
+    functions included (the event loop waits one round trip per lookup).
+    """
+
+    def __init__(
+        self,
+        redis: str | Any = "redis://localhost:6379/0",
+        *,
+        prefix: str = "memokit",
+        version: str | int = "",
+        ttl: float | None = None,
+        serializer: Literal["pickle", "json", "bytes"] = "pickle",
+        secret: bytes | str | None = None,
+        on_error: Literal["raise", "compute"] = "raise",
+        timeout: float = 5.0,
+        lock_ttl: float = 30.0,
+    ) -> None:
+        owner = "RedisStore"
+        if on_error not in ("raise", "compute"):
+            raise ValueError(
+                f"RedisStore(on_error=...) takes 'raise' or 'compute', got {on_error!r}"
+            )
+        if not isinstance(prefix, str) or not prefix:
+            raise TypeError(f"RedisStore(prefix=...) takes a non-empty str, got {prefix!r}")
+        if isinstance(version, bool) or not isinstance(version, str | int):
+            raise TypeError(f"RedisStore(version=...) takes a str or an int, got {version!r}")
+        self._ttl = None if ttl is None else check_seconds(owner, "ttl", ttl)
+        self._lock_ttl = check_seconds(owner, "lock_ttl", lock_ttl)
+        seconds = check_seconds(owner, "timeout", timeout)
+        self._codec: Codec = make_codec(serializer, secret, owner)
+        self._on_error = on_error
+        self._prefix = prefix
+        self._version = str(version)
+        module = _import_redis()
+        if isinstance(redis, str):
+            from redis.backoff import ExponentialBackoff
+            from redis.retry import Retry
+
+            # A few quick retries, not redis-py's default of ten with up to
+            # a second each: a server that is down should be reported soon.
+            client = module.Redis.from_url(
+                redis,
+                socket_timeout=seconds,
+                socket_connect_timeout=seconds,
+                retry=Retry(ExponentialBackoff(cap=0.1, base=0.01), 2),
+            )
+        elif isinstance(redis, module.Redis):
+            client = redis
+        else:
+            raise TypeError(
+                f"RedisStore() takes a redis:// URL or a redis.Redis client, "
+                f"got {type(redis).__name__}"
+            )
+        kwargs = client.connection_pool.connection_kwargs
+        if kwargs.get("decode_responses"):
+            raise ValueError(
+                "RedisStore stores bytes: give it a client made with decode_responses=False"
+            )
+        where = f"{kwargs.get('host', kwargs.get('path', '?'))}:{kwargs.get('port', '')}"
+        where += f"/{kwargs.get('db', 0)}"
+        self._server = _Server(client, where, module, owned=isinstance(redis, str))
+        self._name = ""
+        self._init_view()
+
+    def _init_view(self) -> None:
+        def part(text: str) -> bytes:
+            raw = text.encode()
+            return str(len(raw)).encode() + b":" + raw + b":"
+
+        ns = self._prefix.encode() + b":" + part(self._name) + part(self._version)
+        self._values = ns + b"v"
+        self._leases = ns + b"l"
+        self._context = namespace_context(self._name, self._version)
+        self._rejected = 0
+
+    # ---------------------------------------------------------------- properties
+
+    @property
+    def client(self) -> Any:
+        """The ``redis.Redis`` client this store talks through."""
+        return self._server.client
+
+    @property
+    def errors(self) -> int:
+        """How many Redis calls failed under ``on_error="compute"`` (each then acted as a miss)."""
+        return self._server.failures
+
+    # ---------------------------------------------------------------- failures
+
+    def _failed(self, what: str, exc: BaseException) -> None:
+        """Raise (``on_error="raise"``), or count, warn once and let the caller go on without."""
+        server = self._server
+        if self._on_error == "raise":
+            raise StoreUnavailableError(
+                f"RedisStore could not {what} at {server.where} ({type(exc).__name__}: {exc}). "
+                f"The call's result is not returned or cached. Check that the server is "
+                f"reachable, or pass on_error='compute' to compute without the cache while "
+                f"it is not."
+            ) from exc
+        with server.lock:
+            server.failures += 1
+            first = not server.warned_down
+            server.warned_down = True
+        if first:
+            warnings.warn(
+                StoreUnavailableWarning(
+                    f"RedisStore could not {what} at {server.where} ({type(exc).__name__}: "
+                    f"{exc}); computing without the cache while Redis is unreachable "
+                    f"(on_error='compute'). Later failures are counted in store.errors "
+                    f"without a warning."
+                ),
+                stacklevel=4,
+            )
+
+    def _decode(self, kb: bytes, entry: bytes) -> Any:
+        try:
+            return self._codec.loads(self._context + kb, entry)
+        except BadEntry as bad:
+            reason = str(bad)
+        server = self._server
+        try:  # delete it only if it is still those bytes
+            server.release(keys=[self._values + kb], args=[entry])
+        except server.errors:
+            pass
+        with server.lock:
+            self._rejected += 1
+            first = not server.warned_bad
+            server.warned_bad = True
+        if first:
+            warn_bad_entry(f"RedisStore({server.where})", self._name, reason)
+        return MISSING
+
+    # ---------------------------------------------------------------- the Store protocol
+
+    @property
+    def maxsize(self) -> None:
+        """Always ``None``: Redis bounds its memory itself (``maxmemory``)."""
+        return None
+
+    @property
+    def evictions(self) -> int:
+        """Always ``0``: evictions by Redis's own policy are not seen from here."""
+        return 0
+
+    def get(self, key: object) -> Any | Literal[Missing.MISSING]:
+        """Return the value stored under ``key``, or :data:`MISSING`."""
+        kb = storage_key(key)
+        try:
+            entry = self._server.client.get(self._values + kb)
+        except self._server.errors as exc:
+            self._failed("read an entry", exc)
+            return MISSING
+        if entry is None:
+            return MISSING
+        return self._decode(kb, entry)
+
+    def set(self, key: object, value: Any) -> None:
+        """Store ``value`` under ``key`` (for ``ttl`` seconds, if set)."""
+        kb = storage_key(key)
+        entry = self._codec.dumps(self._context + kb, value)
+        ttl = None if self._ttl is None else max(1, int(self._ttl * 1000))
+        try:
+            self._server.client.set(self._values + kb, entry, px=ttl)
+        except self._server.errors as exc:
+            self._failed("store an entry", exc)
+
+    def delete(self, key: object) -> bool:
+        """Forget ``key``; return whether it was present."""
+        kb = storage_key(key)
+        try:
+            return bool(self._server.client.delete(self._values + kb))
+        except self._server.errors as exc:
+            self._failed("delete an entry", exc)
+            return False
+
+    def _scan(self) -> list[bytes]:
+        client = self._server.client
+        pattern = _glob_escape(self._values) + b"*"
+        return list(client.scan_iter(match=pattern, count=1000))
+
+    def clear(self) -> None:
+        """Forget every entry of this namespace (other names, versions and prefixes are kept)."""
+        try:
+            keys = self._scan()
+            client = self._server.client
+            for i in range(0, len(keys), 1000):
+                client.unlink(*keys[i : i + 1000])
+        except self._server.errors as exc:
+            self._failed("clear entries", exc)
+
+    def __len__(self) -> int:
+        """Return the number of entries in this namespace (a SCAN over the server's keys)."""
+        try:
+            return len(self._scan())
+        except self._server.errors as exc:
+            self._failed("count entries", exc)
+            return 0
+
+    def close(self) -> None:
+        """Close the connections of a client this store made from a URL; the store stays usable.
+
+        The next call connects again. The views that :meth:`bind` made share
+        the client. A client passed in is left open: it is the caller's to
+        close. A store made from a URL that is garbage collected, or still
+        open at exit, is closed then; ``with RedisStore(url) as store:``
+        closes it at the block's end.
+        """
+        if self._server.owned:
+            self._server.client.close()
+
+    def __repr__(self) -> str:
+        name = f", name={self._name!r}" if self._name else ""
+        version = f", version={self._version!r}" if self._version else ""
+        try:
+            size = f"{len(self._scan())} entries"
+        except self._server.errors:
+            size = "unreachable"
+        return f"RedisStore({self._server.where!r}{name}{version}, <{size}>)"
+
+    # ---------------------------------------------------------------- cross-process single flight
+
+    def get_or_compute(self, key: object, compute: Callable[[], Any]) -> Any:
+        """Return the value under ``key``, or compute it once across every process using Redis.
+
+        The first process to miss takes a lease (``SET NX PX lock_ttl``) and
+        runs ``compute()``; the others poll until the value appears, or until
+        the lease is released (the computation raised) or lapses (its
+        process died), and then try to take it. A value that raises is never
+        stored. ``@memoize`` calls this on a miss.
+        """
+        kb = storage_key(key)
+        server = self._server
+        client = server.client
+        vkey, lkey = self._values + kb, self._leases + kb
+        token = new_token()
+        lock_ms = max(1, int(self._lock_ttl * 1000))
+        delays = wait_delays()
+        value: Any = MISSING
+        # No GET first: the caller (memoize) has just missed, and after taking
+        # the lease the entry is read anyway, so a GET would cost every miss
+        # one more round trip for a race that is rare.
+        entry: bytes | None = None
+        try:
+            while True:
+                if entry is not None:
+                    value = self._decode(kb, entry)
+                    if value is not MISSING:
+                        return value
+                if client.set(lkey, token, nx=True, px=lock_ms):
+                    # The owner may have stored and released between our read and the SET.
+                    entry = client.get(vkey)
+                    if entry is None or (value := self._decode(kb, entry)) is MISSING:
+                        break
+                    server.release(keys=[lkey], args=[token])
+                    return value
+                time.sleep(next(delays))
+                entry = client.get(vkey)
+        except server.errors as exc:
+            self._failed("take a lease on an entry", exc)
+            return compute()  # on_error="compute": without the cache
+
+        def renew() -> None:
+            server.renew(keys=[lkey], args=[token, lock_ms])
+
+        handle = KEEPER.hold(renew, self._lock_ttl / 3)
+        try:
+            value = compute()
+            entry = self._codec.dumps(self._context + kb, value)
+        except BaseException:
+            # Nothing is stored from a failed call, and the lease goes at once.
+            KEEPER.drop(handle)
+            try:
+                server.release(keys=[lkey], args=[token])
+            except server.errors:
+                pass  # it lapses after lock_ttl; the call's own error matters more
+            raise
+        KEEPER.drop(handle)
+        ttl = "" if self._ttl is None else str(max(1, int(self._ttl * 1000)))
+        try:
+            server.put_and_release(keys=[vkey, lkey], args=[entry, token, ttl])
+        except server.errors as exc:
+            self._failed("store an entry", exc)
+        return value

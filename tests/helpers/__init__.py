@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: strategies, servers, workers and small fixtures."""

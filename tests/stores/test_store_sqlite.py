@@ -1,0 +1,567 @@
+"""SQLiteStore's own file and faults: the schema, large values, SIGKILL, fork.
+
+The Store contract and the persistent-store contract run on SQLiteStore in
+tests/stores/test_stores.py; the scenarios both stores share across processes are in
+tests/stores/test_store_processes.py; this file holds what needs the file itself.
+Computations are counted through the workers' O_APPEND log
+(tests/helpers/store_worker.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import sqlite3
+import threading
+import time
+import warnings
+from collections import Counter
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from memokit import MISSING, BadEntryWarning, SQLiteStore
+from memokit.stores._sqlite import _write_all
+from tests.helpers.recorded import recorded
+from tests.helpers.store_worker import (
+    SECRET,
+    computations,
+    is_open,
+    pattern,
+    run_together,
+    spawn,
+)
+
+# ---------------------------------------------------------------- the file
+
+
+def test_file_is_in_wal_mode_and_has_the_schema(tmp_path: Path) -> None:
+    """A new file is in WAL mode, with memokit's tables and schema version 2."""
+    path = tmp_path / "c.db"
+    SQLiteStore(path, secret=SECRET).set(1, 1)
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(memokit_values)")]
+    assert tables == {
+        "memokit_entries",
+        "memokit_values",
+        "memokit_namespaces",
+        "memokit_leases",
+        "memokit_garbage",
+    }
+    assert columns == ["id", "value", "file"]
+
+
+# The schema-1 layout as memokit 0.1 wrote it (before values could live in files).
+_SCHEMA_1 = """
+CREATE TABLE memokit_namespaces (id INTEGER PRIMARY KEY, name TEXT NOT NULL,
+    version TEXT NOT NULL, entries INTEGER NOT NULL DEFAULT 0, UNIQUE (name, version));
+CREATE TABLE memokit_entries (id INTEGER PRIMARY KEY, ns INTEGER NOT NULL, key BLOB NOT NULL,
+    expires REAL, used INTEGER NOT NULL, UNIQUE (ns, key));
+CREATE TABLE memokit_values (id INTEGER PRIMARY KEY, value BLOB NOT NULL);
+CREATE INDEX memokit_entries_by_use ON memokit_entries (ns, used);
+CREATE TABLE memokit_leases (ns INTEGER NOT NULL, key BLOB NOT NULL, owner TEXT NOT NULL,
+    expires REAL NOT NULL, PRIMARY KEY (ns, key)) WITHOUT ROWID;
+CREATE TRIGGER memokit_entry_added AFTER INSERT ON memokit_entries BEGIN
+    UPDATE memokit_namespaces SET entries = entries + 1 WHERE id = new.ns;
+END;
+CREATE TRIGGER memokit_entry_removed AFTER DELETE ON memokit_entries BEGIN
+    UPDATE memokit_namespaces SET entries = entries - 1 WHERE id = old.ns;
+    DELETE FROM memokit_values WHERE id = old.id;
+END;
+PRAGMA user_version = 1;
+"""
+
+
+def test_a_schema_1_file_is_upgraded_and_keeps_its_entries(tmp_path: Path) -> None:
+    """A file of schema version 1 is upgraded in place; its entries are still read."""
+    path = tmp_path / "c.db"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.executescript(_SCHEMA_1)
+    # An entry as schema 1 stored it: the whole (unsigned JSON) entry in the value column.
+    entry = b'\x00j{"kept":true}'
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("INSERT INTO memokit_namespaces (id, name, version) VALUES (1, 'm:f', '')")
+        conn.execute(
+            "INSERT INTO memokit_entries (id, ns, key, used) VALUES (1, 1, ?, 1)", (b"s\x01k",)
+        )
+        conn.execute("INSERT INTO memokit_values (id, value) VALUES (1, ?)", (entry,))
+    store = SQLiteStore(path, serializer="json", file_threshold=0).bind("m:f")
+    assert store.get("k") == {"kept": True}
+    store.set("big", ["x"])  # schema 2: a file
+    assert store.get("big") == ["x"] and len(os.listdir(store.folder)) == 1
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        pytest.param(b"not a database, just text" * 100, "cannot use", id="not-sqlite"),
+        pytest.param(None, "schema version 99", id="newer-schema"),
+    ],
+)
+def test_a_file_it_cannot_read_is_a_clear_error(
+    tmp_path: Path, content: bytes | None, words: str
+) -> None:
+    """A path that is not an SQLiteStore file is refused when the store is made."""
+    path = tmp_path / "c.db"
+    if content is None:
+        with closing(sqlite3.connect(path)) as conn:
+            conn.execute("PRAGMA user_version = 99")
+    else:
+        path.write_bytes(content)
+    with pytest.raises(sqlite3.DatabaseError, match=words):
+        SQLiteStore(path, secret=SECRET)
+
+
+def test_a_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
+    """A path in a directory that does not exist is refused, saying what to check."""
+    with pytest.raises(sqlite3.OperationalError, match="directory that exists"):
+        SQLiteStore(tmp_path / "no" / "such" / "c.db", secret=SECRET)
+
+
+def test_a_path_that_is_not_a_path_is_a_type_error() -> None:
+    """SQLiteStore(path) takes a str or a path object."""
+    with pytest.raises(TypeError, match="file path"):
+        SQLiteStore(3, secret=SECRET)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- the LRU bound
+
+
+def test_maxsize_bounds_each_name_on_its_own(tmp_path: Path) -> None:
+    """Two functions on one bounded store each keep maxsize entries."""
+    store = SQLiteStore(tmp_path / "c.db", secret=SECRET, maxsize=2)
+    f, g = store.bind("m:f"), store.bind("m:g")
+    for n in range(5):
+        f.set(n, n)
+        g.set(n, -n)
+    assert (len(f), len(g), f.evictions, g.evictions) == (2, 2, 3, 3)
+    assert [f.get(n) for n in range(5)] == [MISSING, MISSING, MISSING, 3, 4]
+
+
+def test_hits_on_the_newest_entry_do_not_write(tmp_path: Path) -> None:
+    """A bounded store refreshes recency on a hit only when the entry is not already newest."""
+    store = SQLiteStore(tmp_path / "c.db", secret=SECRET, maxsize=10)
+    store.set("old", 1)
+    store.set("new", 2)
+    conn = store._db.connect()
+    before = conn.total_changes
+    for _ in range(5):
+        assert store.get("new") == 2
+    assert conn.total_changes == before
+    assert store.get("old") == 1  # not the newest: moved to the front, one write
+    assert conn.total_changes == before + 1
+    assert store.get("old") == 1
+    assert conn.total_changes == before + 1
+
+
+def test_refreshing_a_large_entry_does_not_rewrite_it(tmp_path: Path) -> None:
+    """Moving a 1 MiB entry to the front of the LRU order writes kilobytes, not the megabyte."""
+    path = tmp_path / "c.db"
+    store = SQLiteStore(path, secret=SECRET, maxsize=10)
+    store.set("big", b"x" * 2**20)
+    store.set("small", 1)
+    conn = store._db.connect()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    wal = Path(f"{path}-wal")
+    assert wal.stat().st_size == 0
+    assert store.get("big") == b"x" * 2**20  # not the newest: refreshed
+    assert 0 < wal.stat().st_size < 64 * 1024
+
+
+def test_unbounded_hits_never_write(tmp_path: Path) -> None:
+    """Without maxsize a hit is a read only, whatever entry it reads."""
+    store = SQLiteStore(tmp_path / "c.db", secret=SECRET)
+    for n in range(3):
+        store.set(n, n)
+    conn = store._db.connect()
+    before = conn.total_changes
+    assert [store.get(n) for n in (0, 1, 2, 0)] == [0, 1, 2, 0]
+    assert conn.total_changes == before
+
+
+# ---------------------------------------------------------------- across processes: faults
+
+
+def _config(path: Path, log: Path, keys: list[int], **extra: Any) -> dict[str, Any]:
+    return {"action": "call", "store": "sqlite", "location": str(path), "log": str(log)} | {
+        "keys": keys,
+        **extra,
+    }
+
+
+def test_sigkill_while_writing_leaves_no_half_entry(tmp_path: Path) -> None:
+    """A writer killed mid-write leaves a file that passes integrity_check, every entry whole."""
+    path = tmp_path / "c.db"
+    for delay in (0.0, 0.013, 0.029):
+        writer = spawn({"action": "write", "store": "sqlite", "location": str(path)})
+        assert writer.stdout is not None
+        written = [int(writer.stdout.readline()) for _ in range(3)]
+        time.sleep(delay)
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(10)
+        writer.stdout.close()
+        assert writer.stderr is not None
+        writer.stderr.close()
+        with closing(sqlite3.connect(path)) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+            rows = conn.execute("SELECT COUNT(*) FROM memokit_entries").fetchone()[0]
+            values = conn.execute("SELECT COUNT(*) FROM memokit_values").fetchone()[0]
+        assert values == rows  # no entry without its value, no value left behind
+        store = SQLiteStore(path, secret=SECRET)  # opening deletes files no row names
+        on_disk = {name for name in os.listdir(store.folder) if not name.endswith(".tmp")}
+        assert on_disk == _named_files(path) and len(on_disk) == rows  # each value is a file
+        found = {}
+        for n in range(rows + 10):
+            value = store.get(n)
+            if value is not MISSING:
+                found[n] = value
+        assert set(written) <= set(found)
+        assert len(found) == rows  # every row decodes and verifies
+        for n, value in found.items():
+            assert value == pattern(n, 300)
+        assert store.rejected == 0
+
+
+def test_a_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
+    """After os.fork the child reads and writes through new connections; the parent's still work."""
+    store = SQLiteStore(tmp_path / "c.db", secret=SECRET).bind("m:f")
+    store.set(1, "from parent")
+    parent_conn = store._db.connect()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork with threads alive
+        pid = os.fork()
+    if pid == 0:  # the child: report by exit status only
+        ok = store._db.connect() is not parent_conn and store.get(1) == "from parent"
+        store.set(2, "from child")
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.get(2) == "from child"
+    assert store._db.connect() is parent_conn
+
+
+# ---------------------------------------------------------------- connections
+
+
+def test_close_closes_every_threads_connection(tmp_path: Path) -> None:
+    """close() in one thread closes another's connection; that thread then opens a new one."""
+    store = SQLiteStore(tmp_path / "c.db", secret=SECRET).bind("m:f")
+    store.set(1, "one")
+    opened, closed = threading.Event(), threading.Event()
+    seen: dict[str, Any] = {}
+
+    def worker() -> None:
+        conn = store._db.connect()
+        seen["before"] = store.get(1)
+        opened.set()
+        closed.wait(10)
+        seen["was open"] = is_open(conn)
+        seen["after"] = store.get(1)
+        seen["new"] = store._db.connect() is not conn
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert opened.wait(10)
+    store.close()
+    closed.set()
+    thread.join(10)
+    assert seen == {"before": "one", "was open": False, "after": "one", "new": True}
+
+
+def test_an_ended_threads_connection_is_closed_when_another_opens(tmp_path: Path) -> None:
+    """Threads that come and go leave no connections behind: at most the last one's stays."""
+    store = SQLiteStore(tmp_path / "c.db", secret=SECRET).bind("m:f")
+    conns: list[sqlite3.Connection] = []
+
+    def use(n: int) -> None:
+        conns.append(store._db.connect())
+        store.set(n, n)
+
+    for n in range(20):
+        thread = threading.Thread(target=use, args=(n,))
+        thread.start()
+        thread.join(10)
+    assert [is_open(conn) for conn in conns] == [False] * 19 + [True]
+    assert len(store._db.open) == 2  # this thread's (the constructor's) and the last one's
+    assert [store.get(n) for n in range(20)] == list(range(20))
+
+
+# ---------------------------------------------------------------- large values in files
+
+# The head of an unsigned bytes entry: flags, format, type code, 8-byte length.
+BYTES_HEAD = 11
+
+
+def _files(store: SQLiteStore) -> set[str]:
+    """The names in the store's folder (empty if it was never made)."""
+    try:
+        return set(os.listdir(store.folder))
+    except FileNotFoundError:
+        return set()
+
+
+def _named_files(path: Path) -> set[str]:
+    """The file names the rows of the database at ``path`` point to."""
+    with closing(sqlite3.connect(path)) as conn:
+        rows = conn.execute("SELECT file FROM memokit_values WHERE file IS NOT NULL")
+        return {row[0] for row in rows}
+
+
+def test_entries_from_the_threshold_up_go_to_files(tmp_path: Path) -> None:
+    """An entry of file_threshold bytes or more is a file beside the database; smaller, a row."""
+    path = tmp_path / "c.db"
+    store = SQLiteStore(path, serializer="bytes", file_threshold=1000)
+    assert store.folder == f"{path}-values"
+    store.set("small", b"s" * (999 - BYTES_HEAD))
+    assert _files(store) == set()
+    store.set("large", b"L" * (1000 - BYTES_HEAD))
+    (name,) = _files(store)
+    assert len(name) == 32 and _named_files(path) == {name}
+    with open(os.path.join(store.folder, name), "rb") as f:
+        assert f.read()[BYTES_HEAD:] == b"L" * (1000 - BYTES_HEAD)
+    again = SQLiteStore(path, serializer="bytes", file_threshold=1000)
+    assert again.get("large") == b"L" * (1000 - BYTES_HEAD)
+    assert again.get("small") == b"s" * (999 - BYTES_HEAD)
+
+
+def test_file_threshold_none_keeps_everything_in_the_database(tmp_path: Path) -> None:
+    """file_threshold=None stores even a 1 MiB entry in its row, and makes no folder."""
+    store = SQLiteStore(tmp_path / "c.db", serializer="bytes", file_threshold=None)
+    store.set("big", b"b" * 2**20)
+    assert store.get("big") == b"b" * 2**20
+    assert not os.path.exists(store.folder)
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "64k", True])
+def test_a_bad_file_threshold_is_refused(tmp_path: Path, bad: Any) -> None:
+    """file_threshold takes a non-negative int or None; anything else names the option."""
+    with pytest.raises(ValueError, match="file_threshold"):
+        SQLiteStore(tmp_path / "c.db", secret=SECRET, file_threshold=bad)
+
+
+def test_every_way_an_entry_goes_removes_its_file(tmp_path: Path) -> None:
+    """Overwrite, delete, eviction, expiry, clear and drop_other_versions each delete the file."""
+    path = tmp_path / "c.db"
+    store = SQLiteStore(path, secret=SECRET, file_threshold=0, maxsize=2, ttl=60).bind("m:f")
+    store.set("a", "a1")
+    first = _files(store)
+    store.set("a", "a2")  # overwrite: a new file, the old one gone
+    assert len(_files(store)) == 1 and _files(store) != first
+    assert store.delete("a") is True and _files(store) == set()
+    for key in "bcd":  # the bound is 2: "b" is evicted
+        store.set(key, key)
+    assert store.evictions == 1 and len(_files(store)) == 2 == len(_named_files(path))
+    store.clear()
+    assert _files(store) == set()
+
+    short = SQLiteStore(path, secret=SECRET, file_threshold=0, ttl=0.2).bind("m:short")
+    short.set("read", 1)
+    short.set("unread", 2)
+    time.sleep(0.3)
+    assert short.get("read") is MISSING  # expired on read
+    assert len(_files(store)) == 1
+    short.set("new", 3)  # a write of a store with a ttl drops every expired entry
+    assert len(_files(store)) == 1 and _named_files(path) == _files(store)
+    short.clear()
+    assert _files(store) == set()
+
+    v1 = SQLiteStore(path, secret=SECRET, file_threshold=0, version=1).bind("m:g")
+    v1.set("k", "old")
+    v2 = SQLiteStore(path, secret=SECRET, file_threshold=0, version=2).bind("m:g")
+    v2.set("k", "new")
+    assert len(_files(store)) == 2
+    assert v2.drop_other_versions() == 1
+    assert len(_files(store)) == 1 and v2.get("k") == "new"
+
+
+def test_opening_deletes_orphans_and_stale_temporary_files(tmp_path: Path) -> None:
+    """Opening a store deletes unnamed value files and old .tmp files, and nothing else."""
+    path = tmp_path / "c.db"
+    store = SQLiteStore(path, secret=SECRET, file_threshold=0)
+    store.set("kept", "value")
+    folder = Path(store.folder)
+    (kept,) = _files(store)
+    orphan, fresh_tmp, old_tmp = "a" * 32, "b" * 32 + ".tmp", "c" * 32 + ".tmp"
+    foreign = ["notes.txt", "d" * 31, "E" * 32]  # not names memokit writes
+    for name in [orphan, fresh_tmp, old_tmp, *foreign]:
+        (folder / name).write_bytes(b"x")
+    two_hours_ago = time.time() - 7200
+    os.utime(folder / old_tmp, (two_hours_ago, two_hours_ago))
+    again = SQLiteStore(path, secret=SECRET, file_threshold=0)
+    assert _files(again) == {kept, fresh_tmp, *foreign}
+    assert again.get("kept") == "value"
+
+
+def test_a_missing_value_file_is_a_miss_that_is_recomputed(tmp_path: Path) -> None:
+    """A file deleted behind the store's back is reported once, and the key is computed again."""
+    store = SQLiteStore(tmp_path / "c.db", secret=SECRET, file_threshold=0).bind("m:f")
+    calls: list[int] = []
+
+    def compute() -> str:
+        calls.append(1)
+        return "value"
+
+    assert store.get_or_compute("k", compute) == "value"
+    (name,) = _files(store)
+    os.remove(os.path.join(store.folder, name))
+    with pytest.warns(BadEntryWarning, match="missing"):
+        assert store.get_or_compute("k", compute) == "value"
+    assert calls == [1, 1] and store.rejected == 1
+    assert store.get("k") == "value"
+
+
+def test_a_tampered_value_file_is_never_unpickled(tmp_path: Path) -> None:
+    """A pickle file whose bytes were changed, or cut short, is a miss and is not loaded."""
+    store = SQLiteStore(tmp_path / "c.db", secret=SECRET, file_threshold=0).bind("m:f")
+    files = {}
+    for key in ("changed", "cut"):
+        before = _files(store)
+        store.set(key, key * 500)
+        (files[key],) = _files(store) - before
+    changed = Path(store.folder) / files["changed"]
+    data = bytearray(changed.read_bytes())
+    data[-1] ^= 1
+    changed.write_bytes(bytes(data))
+    cut = Path(store.folder) / files["cut"]
+    cut.write_bytes(cut.read_bytes()[:100])
+    with recorded() as caught:
+        assert store.get("changed") is MISSING
+        assert store.get("cut") is MISSING
+    assert [type(w.message) for w in caught] == [BadEntryWarning]
+    assert "does not verify" in str(caught[0].message)
+    assert store.rejected == 2 and len(store) == 0 and _files(store) == set()
+
+
+def test_an_altered_file_name_never_leads_outside_the_folder(tmp_path: Path) -> None:
+    """A row naming a path outside the folder is refused: that file is neither read nor deleted."""
+    path = tmp_path / "c.db"
+    store = SQLiteStore(path, serializer="bytes", file_threshold=0).bind("m:f")
+    store.set("k", b"value")
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"\x00b" + b"b" + (6).to_bytes(8, "big") + b"secret")
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("UPDATE memokit_values SET file = '../victim'")
+    with pytest.warns(BadEntryWarning, match="not one memokit writes"):
+        assert store.get("k") is MISSING
+    store.clear()
+    assert victim.read_bytes().endswith(b"secret")
+
+
+def test_reads_racing_overwrites_see_whole_values(tmp_path: Path) -> None:
+    """While one thread overwrites a large entry, another reads only whole values or a miss."""
+    store = SQLiteStore(tmp_path / "c.db", serializer="bytes", file_threshold=0).bind("m:f")
+    valid = {bytes([n]) * 50_000 for n in range(41)}
+    store.set("k", bytes([0]) * 50_000)
+    seen: list[Any] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            seen.append(store.get("k"))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for n in range(1, 41):  # ends with a set (40 % 3 != 0)
+            store.set("k", bytes([n]) * 50_000)
+            if n % 3 == 0:
+                store.delete("k")
+    finally:
+        done.set()
+        reader.join(30)
+    assert seen and all(value is MISSING or value in valid for value in seen)
+    assert store.rejected == 0
+    assert len(_files(store)) == 1
+
+
+def test_an_unpickled_value_that_reads_the_store_gets_its_own_buffer(tmp_path: Path) -> None:
+    """Loading an entry whose unpickling reads another file entry leaves both values whole."""
+    store = SQLiteStore(tmp_path / "c.db", secret=SECRET, file_threshold=0).bind("m:f")
+    NESTED.append(store)
+    store.set("inner", "i" * 100_000)
+    store.set("outer", [Rebuilt("inner"), "o" * 300_000])
+    for _ in range(2):  # the second read reuses the buffer the first one made
+        outer = store.get("outer")
+        assert outer is not MISSING
+        inner, tail = outer
+        assert inner.value == "i" * 100_000 and tail == "o" * 300_000
+
+
+#: The store Rebuilt objects read from when unpickled.
+NESTED: list[SQLiteStore] = []
+
+
+class Rebuilt:
+    """An object whose unpickling reads another entry of the store (a nested read)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.value = NESTED[-1].get(key) if NESTED else None
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return Rebuilt, (self.key,)
+
+
+@pytest.mark.parametrize("at", ["writing", "renamed", "committed"])
+def test_sigkill_at_the_worst_moments_of_a_large_write(tmp_path: Path, at: str) -> None:
+    """A writer killed mid-file, between rename and commit, or before deleting leaves no damage."""
+    path = tmp_path / "c.db"
+    writer = spawn({"action": "die", "store": "sqlite", "location": str(path), "at": at})
+    writer.communicate(timeout=60)
+    assert writer.returncode == -signal.SIGKILL
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    folder = Path(f"{path}-values")
+    named = _named_files(path)
+    assert len(named) == 1 and named <= set(os.listdir(folder))  # every row's file is there
+    leftovers = set(os.listdir(folder)) - named
+    assert len(leftovers) == 1  # the dead writer's temporary file, or a file no row names
+    (leftover,) = leftovers
+    assert leftover.endswith(".tmp") == (at == "writing")
+    if at == "writing":  # a fresh .tmp may be a live writer's: kept until it is old
+        old = time.time() - 7200
+        os.utime(folder / leftover, (old, old))
+    store = SQLiteStore(path, secret=SECRET)  # opening sweeps
+    assert set(os.listdir(folder)) == named
+    expected = pattern(2 if at == "committed" else 1, 300)
+    assert store.get(1) == expected and store.rejected == 0
+
+
+def test_four_processes_share_large_values(tmp_path: Path) -> None:
+    """Four processes missing the same large-valued keys compute each once and read them whole."""
+    path, log = tmp_path / "c.db", tmp_path / "log"
+    SQLiteStore(path, secret=SECRET)
+    keys = list(range(6))
+    configs = []
+    for seed in range(4):
+        order = keys[:]
+        random.Random(seed).shuffle(order)
+        configs.append(_config(path, log, order, sleep=0.05, value_kib=300))
+    outputs = run_together(configs, tmp_path)
+    digests = {str(n): hashlib.sha256(bytes([n]) * 300 * 1024).hexdigest() for n in keys}
+    assert outputs == [digests] * 4
+    assert Counter(n for _, n, _ in computations(log)) == Counter(keys)
+    assert _named_files(path) == set(os.listdir(f"{path}-values"))
+    assert len(_named_files(path)) == len(keys)
+
+
+def test_a_file_of_more_parts_than_one_writev_takes_is_written_whole(tmp_path: Path) -> None:
+    """Writing an entry of 3000 parts (writev takes 1024 at most) keeps every byte in order."""
+    parts: list[Any] = [bytes([n % 256]) * (n % 7) for n in range(3000)]
+    parts[5] = memoryview(b"view")
+    path = tmp_path / "f"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    try:
+        _write_all(fd, b"head", parts)
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == b"head" + b"".join(bytes(part) for part in parts)
