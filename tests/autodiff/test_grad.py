@@ -8,7 +8,9 @@ exact costs of memoized and naive backprop through recurrences written below.
 
 from __future__ import annotations
 
+import gc
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -810,45 +812,83 @@ def test_a_chain_of_a_million_nodes_gets_its_gradient_without_recursion_error() 
     assert math.isclose(result.gradients[0], expected, rel_tol=1e-9), (result, expected)
 
 
-def test_no_garbage_collection_runs_during_a_backward_pass() -> None:
-    """The collector is paused for the pass (which makes no cycles) and left as it was found."""
-    import gc
+class _GcWatchingStore(DictStore[Any]):
+    """A memo that records gc.isenabled() at each store, and can hold the pass at its first."""
 
+    def __init__(self, hold: threading.Event | None = None) -> None:
+        super().__init__()
+        self.seen: list[bool] = []
+        self.entered = threading.Event()
+        self.hold = hold
+
+    def set(self, key: Any, value: Any) -> None:
+        self.seen.append(gc.isenabled())
+        if self.hold is not None and not self.entered.is_set():
+            self.entered.set()
+            assert self.hold.wait(timeout=60), "the test never released the pass"
+        super().set(key, value)
+
+
+def _deep_graph() -> tuple[Value, Value]:
     x = w = Value(0.5)
-    for _ in range(3_000):  # ~9,000 nodes: unpaused, the pass would set off dozens of collections
+    for _ in range(200):
         x = (x * w + x).tanh()
-    collections: list[int] = []
+    return x, w
 
-    def count(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            collections.append(info["generation"])
 
-    gc.callbacks.append(count)
+def test_backward_leaves_the_collector_as_the_application_set_it() -> None:
+    """No backward pass switches the collector: on stays on, off stays off, during and after."""
+    loss, w = _deep_graph()
+    was = gc.isenabled()
     try:
-        assert gc.isenabled()
-        gc.collect()  # start from empty generations: nothing is due when grad starts
-        collections.clear()
-        grad(x, wrt=[w])
-        # At most the young-generation collection that CPython's allocation
-        # count (inflated by its free lists) sets off as collection resumes.
-        assert collections in ([], [0])
-        assert gc.isenabled()
-        gc.disable()
-        try:
-            grad(x, wrt=[w])
-            assert not gc.isenabled()
-        finally:
-            gc.enable()
-        gc.collect()
-        assert collections[-1] == 2  # the callback does see collections outside the pass
+        for setting in (True, False):
+            (gc.enable if setting else gc.disable)()
+            store = _GcWatchingStore()
+            backward(loss, [w], memo=store)
+            backward(loss, [w])  # the bottom-up sweep
+            assert store.seen and set(store.seen) == {setting}
+            assert gc.isenabled() is setting
     finally:
-        gc.callbacks.remove(count)
+        (gc.enable if was else gc.disable)()
 
 
-def test_the_collector_resumes_after_a_backward_pass_that_raised() -> None:
-    """An error inside the pass (a foreign wrt node) still leaves the collector running."""
-    import gc
+def test_backward_in_two_threads_never_changes_a_third_threads_collector() -> None:
+    """Two passes held mid-way in two threads: a third thread sees the collector as it set it.
 
+    The third thread then switches the collector off on purpose, and it is
+    still off after both passes end (a pass that paused and resumed it would
+    switch it back on).
+    """
+    assert gc.isenabled()
+    release = threading.Event()
+    stores = [_GcWatchingStore(release), _GcWatchingStore(release)]
+    graphs = [_deep_graph(), _deep_graph()]
+    results: list[Backward] = []
+    threads = [
+        threading.Thread(target=lambda s=s, g=g: results.append(backward(g[0], [g[1]], memo=s)))
+        for s, g in zip(stores, graphs, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    try:
+        for s in stores:
+            assert s.entered.wait(timeout=60)
+        assert gc.isenabled()  # both passes are running: the application's setting holds
+        gc.disable()  # the third thread turns the collector off on purpose
+    finally:
+        release.set()
+        for t in threads:
+            t.join(timeout=60)
+    try:
+        assert len(results) == 2
+        assert not gc.isenabled()  # still off after both passes ended
+        assert all(s.seen[0] is True for s in stores)  # recorded while the collector was on
+    finally:
+        gc.enable()
+
+
+def test_the_collector_runs_after_a_backward_pass_that_raised() -> None:
+    """An error inside the pass (a foreign wrt node) leaves the collector running."""
     assert gc.isenabled()
     with pytest.raises(ValueError):
         grad(Value(1.0) * 2.0, wrt=[Value(3.0)])
