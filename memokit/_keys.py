@@ -26,9 +26,12 @@ from typing import Any
 
 __all__ = [
     "IDENTITY_TYPES",
+    "KWD_MARK",
+    "PREFIX",
     "CallShape",
     "call_shape",
     "check_hashable",
+    "check_hashable_flat",
     "identity_key",
     "is_identity_type",
     "make_key",
@@ -36,7 +39,7 @@ __all__ = [
 ]
 
 # Marks where keyword arguments start in a flat key (as functools does).
-_KWD_MARK = object()
+KWD_MARK = object()
 _FAST_TYPES = frozenset({int, str})
 # Generated code refers to its helpers under this prefix; a function whose
 # parameters use it falls back to the flat key.
@@ -53,7 +56,7 @@ def make_key(args: tuple[Any, ...], kwargs: Mapping[str, Any], typed: bool) -> H
     """
     key: tuple[Any, ...] = args
     if kwargs:
-        key += (_KWD_MARK,)
+        key += (KWD_MARK,)
         for item in kwargs.items():
             key += item
     if typed:

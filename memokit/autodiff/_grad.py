@@ -38,7 +38,7 @@ from memokit._sweep import sweep_consumers
 from memokit.autodiff._value import Value
 from memokit.stores._memory import Store
 
-__all__ = ["Backward", "Schedule", "backward", "grad"]
+__all__ = ["Backward", "Schedule", "backward", "grad", "invert_graph"]
 
 
 def dot(values: list[float], weights: list[float]) -> float:

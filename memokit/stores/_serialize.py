@@ -40,7 +40,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, Final, Literal, Self
 
-from memokit._keys import _KWD_MARK
+from memokit._keys import KWD_MARK
 
 __all__ = [
     "SECRET_ENV",
@@ -178,7 +178,7 @@ def _encode(key: Any) -> bytes:
     encoder = _ENCODERS.get(type(key))
     if encoder is not None:
         return encoder(key)
-    if key is _KWD_MARK:
+    if key is KWD_MARK:
         return b"K"  # memoize's marker between positional and keyword arguments
     if isinstance(key, enum.Enum):
         return b"e" + _str(_dotted_name(type(key), "enum")) + _str(key.name)

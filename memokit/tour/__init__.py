@@ -5,3 +5,5 @@ This package is the teaching side of memokit and is never imported by
 ``_run`` prints the chapters in order, ``pictures`` draws the figures and
 ``_cli`` is the command line.
 """
+
+__all__ = ["pictures"]

@@ -48,3 +48,26 @@ def test_library_code_has_no_process_wide_switches() -> None:
         if SWITCHES.search(line)
     ]
     assert found == []
+
+
+def test_modules_import_only_names_their_owners_export() -> None:
+    """A name one memokit module imports from another is in that module's __all__."""
+    import ast
+    import importlib
+    import types
+
+    private: list[str] = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("memokit")):
+                continue
+            assert node.module is not None
+            owner = importlib.import_module(node.module)
+            exported = getattr(owner, "__all__", ())
+            for alias in node.names:
+                if isinstance(getattr(owner, alias.name, None), types.ModuleType):
+                    continue  # a submodule, not a name
+                if alias.name not in exported:
+                    where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                    private.append(f"{where}: {alias.name} from {node.module}")
+    assert private == []
