@@ -1,7 +1,8 @@
 """Time memokit's gradient against micrograd and PyTorch on a deep chain graph.
 
-Issue 4 ("Speed") and DESIGN.md ("Targets") ask for forward time, backward
-time and their ratio, side by side in one process, with GC on and off. The
+memokit's gradient targets (docs/performance.md, "Targets") are about forward
+time, backward time and their ratio, side by side in one process, with GC on
+and off. The
 graph is the chain
 
     a = x·w;  b = a + x;  x = tanh(b)        (repeated; x₀ and w are leaves)
@@ -593,7 +594,7 @@ class Verdict:
 
 
 def verdicts(rows: list[Row], config: Config) -> list[Verdict]:
-    """The targets of issue 4: ratio ≤ 2, backward ≤ micrograd's, 10⁶ nodes complete."""
+    """The gradient targets: ratio ≤ 2, backward ≤ micrograd's, 10⁶ nodes complete."""
     out: list[Verdict] = []
     find = {(r.impl, r.n, r.gc): r for r in rows}
     for n in config.sizes.get("memokit", ()):

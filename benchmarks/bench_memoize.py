@@ -1,8 +1,8 @@
 """Time memokit's ``@memoize`` against functools.lru_cache, cachetools and cachebox.
 
-Issue 2 ("Speed") and DESIGN.md ("Targets") ask for ratios measured side by
-side in one process, because absolute times are noise on shared machines.
-This script:
+memokit's speed targets (docs/performance.md, "Targets") are ratios measured
+side by side in one process, because absolute times are noise on shared
+machines. This script:
 
 * builds one *cell* per (implementation, operation): a hit on a cached key,
   or a miss+insert of N distinct keys into a fresh cache;
@@ -467,7 +467,7 @@ def judge(
 
 
 def verdicts(results: dict[str, dict[str, Summary]]) -> list[Verdict]:
-    """The targets of issue 2 / DESIGN.md, then informational comparisons."""
+    """The speed targets (docs/performance.md), then informational comparisons."""
     out: list[Verdict] = [
         judge(results, "hit_f", "memokit", REFERENCE, "ratio", 1.0),
         judge(results, "hit_g", "memokit", REFERENCE, "ratio", 1.3),
@@ -578,7 +578,7 @@ class Config:
     quick: bool
 
 
-# ---------------------------------------------------------------- async hits (issue 7)
+# ---------------------------------------------------------------- async hits
 
 
 def measure_async(config: Config) -> dict[str, Any] | None:
@@ -623,7 +623,7 @@ def measure_async(config: Config) -> dict[str, Any] | None:
 
 
 def print_async(result: dict[str, Any] | None) -> None:
-    """Print the async section and its target (issue 7: at least as fast as async-lru)."""
+    """Print the async section and its target (at least as fast as async-lru)."""
     print()
     if result is None:
         print("Async hits: async-lru not installed (pip install async-lru); not measured.")
@@ -639,7 +639,7 @@ def print_async(result: dict[str, Any] | None) -> None:
 def parse_args(argv: list[str] | None) -> tuple[Config, Path | None]:
     parser = argparse.ArgumentParser(
         description="Time memokit.memoize hits and misses against lru_cache, cachetools "
-        "and cachebox in one process (issue 2).",
+        "and cachebox in one process.",
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="write raw samples and results")
     parser.add_argument(
@@ -799,7 +799,7 @@ def main(argv: list[str] | None = None) -> int:
         print(text)
     print()
     print(
-        'Targets (issue 2 "Speed", DESIGN.md "Targets"). PASS/FAIL is judged on the ratio of '
+        'Targets (docs/performance.md). PASS/FAIL is judged on the ratio of '
         "medians;\n  [paired = median over rounds of the ratio of two samples taken moments "
         "apart; mins = ratio of minimums] show how firm it is."
     )
