@@ -9,8 +9,10 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -92,15 +94,40 @@ class References(HTMLParser):
         self.found += [v for k, v in attrs if k in ("src", "href") and v is not None]
 
 
+def _is_dot(command: object) -> bool:
+    """Whether a command given to subprocess (a command line or an argument list) starts dot."""
+    if isinstance(command, str | bytes | os.PathLike):
+        words = os.fsdecode(command).split()
+    elif isinstance(command, Sequence):
+        words = [os.fsdecode(word) for word in command[:1]]
+    else:
+        return False
+    return bool(words) and Path(words[0]).name == "dot"
+
+
 @pytest.fixture
-def no_dot(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hide Graphviz's dot: shutil.which finds nothing, and running a program fails the test."""
-    monkeypatch.setattr(shutil, "which", lambda name: None)
+def no_dot(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Hide Graphviz's dot: shutil.which cannot find it, and starting it fails the test.
 
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"no program may run without dot: {args}")
+    Every other program still runs: matplotlib starts ``fc-list`` the first
+    time it builds its font cache, which depends on the machine, not on memokit.
+    """
+    which, popen = shutil.which, subprocess.Popen
+    tried: list[object] = []
 
-    monkeypatch.setattr(subprocess, "run", refuse)
+    def which_but_dot(cmd: str, *args: Any, **kwargs: Any) -> str | None:
+        return None if _is_dot(cmd) else which(cmd, *args, **kwargs)
+
+    def popen_but_dot(command: Any, *args: Any, **kwargs: Any) -> subprocess.Popen[Any]:
+        if _is_dot(command):
+            tried.append(command)
+            raise AssertionError(f"dot must not run here: {command!r}")
+        return popen(command, *args, **kwargs)
+
+    monkeypatch.setattr(shutil, "which", which_but_dot)
+    monkeypatch.setattr(subprocess, "Popen", popen_but_dot)
+    yield
+    assert tried == [], f"dot was started (and the error swallowed): {tried}"
 
 
 def require_dot() -> str:
@@ -227,7 +254,7 @@ def test_draw_dag_with_dot_writes_svg_and_png(tmp_path: Path) -> None:
 
 
 def test_draw_dag_falls_back_to_matplotlib_without_dot(tmp_path: Path, no_dot: None) -> None:
-    """Without dot, renderer='auto' draws one PNG with matplotlib and runs no program."""
+    """Without dot, renderer='auto' draws one PNG with matplotlib and never starts dot."""
     files = pictures.draw_dag(mlp.seed_network(), tmp_path / "dag.png")
     assert files == (tmp_path / "dag.png",)
     assert is_png(files[0])
