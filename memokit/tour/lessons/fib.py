@@ -12,10 +12,8 @@ import sys
 import time
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
-from typing import Any
 
-import memokit
-from memokit import memoize
+from memokit import dp, memoize
 
 __all__ = [
     "FULL_NS",
@@ -205,15 +203,14 @@ PRIME = 1_000_000_007
 
 
 def run_dp(n: int, modulus: int | None = None) -> DeepRun:
-    """Compute fib(n) (mod ``modulus``) with ``memokit.dp``; needs memokit.dp to exist."""
-    dp: Any = getattr(memokit, "dp")  # noqa: B009 (memokit.dp comes in a later release)
+    """Compute fib(n) (mod ``modulus``) with a fresh ``@memokit.dp`` fib, on its own stack."""
 
-    def fib_steps(k: int) -> Generator[Any, int, int]:
+    @dp
+    def fib(k: int) -> Generator[int, int, int]:
         if k < 2:
             return k
         a = yield fib(k - 1)
         b = yield fib(k - 2)
         return a + b if modulus is None else (a + b) % modulus
 
-    fib: Callable[[int], int] = dp(fib_steps)
     return attempt(fib, n)

@@ -6,7 +6,6 @@ import inspect
 import textwrap
 from collections.abc import Iterator
 
-import memokit
 from memokit.tour.lessons import fib, progress
 from memokit.tour.lessons.fib import PHI, DeepRun
 
@@ -114,14 +113,7 @@ def recursion_limit(quick: bool) -> Iterator[str]:
 
 
 def dp_engine(quick: bool) -> Iterator[str]:
-    """memokit.dp running the recursion on its own stack, or a note that it is coming."""
-    if not hasattr(memokit, "dp"):
-        yield "memokit.dp is not in this version of memokit yet; it is coming in a later release."
-        yield (
-            "It will run the same recursion on its own stack instead of Python's, so depth is"
-            " limited by memory, not by sys.getrecursionlimit()."
-        )
-        return
+    """memokit.dp running the same recursion on its own stack, past the recursion limit."""
     yield "memokit.dp runs the recursion on its own stack, so sys.getrecursionlimit() is no wall:"
     exact = fib.run_dp(2000)
     same = "the notes' number" if str(exact.value) == fib.NOTES_FIB_2000 else "NOT the notes'"
@@ -132,6 +124,6 @@ def dp_engine(quick: bool) -> Iterator[str]:
     check = (
         "as a bottom-up loop gives"
         if deep.value == fib.fib_mod(n, fib.PRIME)
-        else ("NOT what a bottom-up loop gives")
+        else "NOT what a bottom-up loop gives"
     )
     yield f"  fib({n:,}) mod {fib.PRIME:,}:  {_outcome(deep)}, {check}"
