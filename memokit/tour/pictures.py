@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Literal
 
 from memokit._dag import DagEvaluator
 from memokit.autodiff import Value, backward
-from memokit.tour.lessons import fib, mlp, mlp_text, progress
+from memokit.tour.lessons import fib, mlp, progress
 from memokit.tour.lessons.mlp import Network, ScalingRow, Skipped, Timed
 
 if TYPE_CHECKING:
@@ -208,28 +208,23 @@ def plot_evaluations_vs_depth(
     target = _as_path(path, ".png")
     _matplotlib()
     if rows is None:
-        layers = mlp_text.QUICK_LAYERS if quick else mlp_text.FULL_LAYERS
-        rows = list(mlp.scaling(layers, lru_sizes=mlp_text.LRU_SIZES))
+        rows = list(mlp.tour_scaling(quick))
     if not rows:
         raise ValueError("plot_evaluations_vs_depth needs at least one measured row")
     keys = list(rows[0].runs)
     order = ["none", *(k for k in keys if k.startswith("lru")), "dict"]
     colors = {"none": PATH_COLORS[0], "dict": PATH_COLORS[1]}
     colors |= dict(zip(order[1:-1], ("#1b9e77", "#7a4fb0", "#8c6d1f", "#c2187a"), strict=False))
-    names = {"none": "memo=False: naive sum over paths", "dict": "memo=True: every adjoint kept"}
+    kinds = {"none": "naive sum over paths", "dict": "every adjoint kept"}
     fig = _figure(8, 5.2)
     ax = fig.add_subplot()
     ax.set_yscale("log")
     for key in order:
-        name = names.get(key, f"memo={key[4:-1]}: LRU, {key[4:-1]} kept")
+        name = f"{mlp.memo_label(key)}: {kinds.get(key, 'LRU-bounded')}"
         marker = {"none": "o", "dict": "s"}.get(key, "^")
         color = colors.get(key, "#444444")
-        measured = [
-            (r.layers, _evaluations(r.runs[key])) for r in rows if isinstance(r.runs[key], Timed)
-        ]
-        guessed = [
-            (r.layers, _evaluations(r.runs[key])) for r in rows if isinstance(r.runs[key], Skipped)
-        ]
+        measured = [(r.layers, r.runs[key].evaluations) for r in rows if _ran(r, key)]
+        guessed = [(r.layers, r.runs[key].evaluations) for r in rows if not _ran(r, key)]
         if measured:
             label = name + _growth_note(measured, linear=key == "dict")
             ax.plot(*zip(*measured, strict=True), marker=marker, color=color, ms=5, label=label)
@@ -255,20 +250,18 @@ def plot_evaluations_vs_depth(
     return target
 
 
+def _ran(row: ScalingRow, key: str) -> bool:
+    return isinstance(row.runs[key], Timed)
+
+
 def _growth_note(points: Sequence[tuple[int, float]], *, linear: bool) -> str:
     """How the last two measured points grow per layer (added or multiplied), for the legend."""
     if len(points) < 2:
         return ""
-    (l1, e1), (l2, e2) = points[-2:]
     if linear:
+        (l1, e1), (l2, e2) = points[-2:]
         return f" (+{(e2 - e1) / (l2 - l1):.0f} per layer)"
-    return f" (× {(e2 / e1) ** (1 / (l2 - l1)):.2f} per layer)"  # noqa: RUF001 (times)
-
-
-def _evaluations(run: Timed | Skipped) -> float:
-    if isinstance(run, Timed):
-        return float(run.result.local_derivative_evaluations)
-    return run.evaluations
+    return f" (× {mlp.growth_per_layer(points):.2f} per layer)"  # noqa: RUF001 (times)
 
 
 # ------------------------------------------------------------------ the graph
@@ -875,8 +868,7 @@ def write_pictures(
 
     if has_plot:
         progress.note(f"measuring backward passes for {EVALUATIONS_VS_DEPTH}")
-        layers = mlp_text.QUICK_LAYERS if quick else mlp_text.FULL_LAYERS
-        depth_rows = list(mlp.scaling(layers, lru_sizes=mlp_text.LRU_SIZES))
+        depth_rows = list(mlp.tour_scaling(quick))
         progress.note(f"drawing {EVALUATIONS_VS_DEPTH}")
         deepest = depth_rows[-1]
         naive = deepest.runs["none"]
@@ -886,8 +878,8 @@ def write_pictures(
                 "Evaluations against depth",
                 f"Local-derivative evaluations for every parameter's gradient at 1 to"
                 f" {deepest.layers} hidden layers: at {deepest.layers}, naive"
-                f" {_evaluations(naive):,.0f} ({how}), memoized"
-                f" {_evaluations(deepest.runs['dict']):,.0f}, LRU memos in between (log scale).",
+                f" {naive.evaluations:,.0f} ({how}), memoized"
+                f" {deepest.runs['dict'].evaluations:,.0f}, LRU memos in between (log scale).",
                 (plot_evaluations_vs_depth(out / EVALUATIONS_VS_DEPTH, depth_rows),),
             )
         )

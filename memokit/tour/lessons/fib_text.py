@@ -7,20 +7,10 @@ import textwrap
 from collections.abc import Iterator
 
 from memokit.tour.lessons import fib, progress
+from memokit.tour.lessons._format import format_seconds
 from memokit.tour.lessons.fib import PHI, DeepRun
 
-__all__ = ["calls_and_times", "dp_engine", "format_seconds", "recursion_limit"]
-
-
-def format_seconds(seconds: float) -> str:
-    """Format a duration for people: µs, ms, s or minutes."""
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.0f} µs"
-    if seconds < 1:
-        return f"{seconds * 1e3:.1f} ms"
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    return f"{seconds / 60:.0f} min"
+__all__ = ["calls_and_times", "dp_engine", "recursion_limit"]
 
 
 def _digits(value: int) -> str:
