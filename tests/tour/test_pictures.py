@@ -19,6 +19,8 @@ import pytest
 from memokit.autodiff import Value
 from memokit.tour import pictures
 from memokit.tour.lessons import mlp
+from memokit.tour.pictures._graph import collect
+from memokit.tour.pictures._layered import layout
 from tests.helpers.graphs import all_paths, every_node
 
 matplotlib = pytest.importorskip("matplotlib", reason="the plot extra: pip install 'memokit[plot]'")
@@ -269,8 +271,8 @@ def test_renderer_dot_without_dot_says_how_to_get_it(tmp_path: Path, no_dot: Non
 
 def test_fallback_layout_is_layered_and_boxes_do_not_overlap() -> None:
     """Every edge climbs at least one level toward L, and slots in a level are a row apart."""
-    graph = pictures._collect(mlp.seed_network(), "w¹₁₁")
-    level, rows, levels = pictures._layout(graph)
+    graph = collect(mlp.seed_network(), "w¹₁₁")
+    level, rows, levels = layout(graph)
     assert level[0] == levels - 1  # the loss (discovered first) is on top
     assert all(level[a] < level[b] for a, b in graph.edges)
     by_level: dict[int, list[float]] = {}
