@@ -50,6 +50,15 @@ def test_quick_tour_prints_every_heading(quick_tour: tuple[str, Path]) -> None:
     assert "quick run" in out
 
 
+def test_tour_says_what_the_lecture_is_before_it_mentions_it(quick_tour: tuple[str, Path]) -> None:
+    """The first mention of the lecture or its notes is the intro, which says what it is."""
+    out, _ = quick_tour
+    intro = " ".join(out.split("== 1/", 1)[0].split())  # before step 1, unwrapped
+    assert "follows the notes of a deep-learning lecture on memoization in backpropagation" in intro
+    first = min(out.index(word) for word in ("lecture", "notes"))
+    assert first < len(out.split("== 1/", 1)[0])
+
+
 def test_quick_tour_prints_the_path_of_every_picture(quick_tour: tuple[str, Path]) -> None:
     """Every file in the pictures folder is printed, with index.html, and exists."""
     out, folder = quick_tour
