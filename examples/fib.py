@@ -1,5 +1,9 @@
 """Naive Fibonacci against memoized Fibonacci: calls counted, times measured.
 
+It follows the notes of a deep-learning lecture on memoization in
+backpropagation (as `python -m memokit tour` does), which define memoization
+with Fibonacci: naive recursion, then a dict-memoized fib(2000).
+
 Run it:  python examples/fib.py          (n up to 30)
          python examples/fib.py --quick  (n up to 25)
 """

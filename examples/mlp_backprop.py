@@ -1,10 +1,14 @@
 """The lecture's MLP: backpropagation = chain rule + memoization.
 
+The lecture is a deep-learning lecture on memoization in backpropagation
+(`python -m memokit tour` follows its notes). It draws a small network and
+shows that ∂L/∂w¹₁₁ flows along two paths that share their terms.
+
 Run it:  python examples/mlp_backprop.py          (1 to 12 hidden layers, 300 steps)
          python examples/mlp_backprop.py --quick  (1 to 6 hidden layers, 100 steps)
 
 The network of the notes (2 inputs -> 2 -> 2 -> 1 output ŷ, loss L = (y - ŷ)²)
-is built from memokit.autodiff.Value nodes by memokit/tour/lessons/mlp.py, which
+is built from memokit.autodiff.Value nodes by memokit/tour/lessons/mlp/, which
 names every node the way the notes do: Oₗⱼ is neuron j of hidden layer l, and
 wˡᵢⱼ is the weight from unit i of layer l-1 into neuron j of layer l (so w¹₁₁
 connects x₁ to O₁₁). Every number printed is measured as the script runs.

@@ -39,11 +39,11 @@ __all__ = [
 #: The golden ratio: naive fib(n) makes about 1.45 * PHI**n calls.
 PHI = (1 + math.sqrt(5)) / 2
 
-#: The n the tour measures; naive recursion past 30 takes seconds and more.
+#: The n the tour measures, quick and full: each step of 5 multiplies the naive calls by φ⁵ ≈ 11.
 QUICK_NS = (10, 15, 20, 25)
 FULL_NS = (10, 15, 20, 25, 30)
 
-#: fib(2000) as printed in the lecture notes (seed 002), 418 digits.
+#: fib(2000) as printed in the lecture notes, 418 digits.
 NOTES_FIB_2000 = (
     "422469633339230487870672560234148278257985284025068109801028013731430858437013070722"
     "412359963914151108844608753890960360764019471164359602927198331259873732625355580260"
