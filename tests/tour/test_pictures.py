@@ -343,6 +343,14 @@ def test_index_references_exactly_the_files_written(gallery: pictures.Gallery) -
     assert text.count("<figcaption>") == len(gallery.pictures) == 3
 
 
+def test_index_says_what_the_lecture_is(gallery: pictures.Gallery) -> None:
+    """index.html's first paragraph says the tour follows a lecture, and which kind."""
+    assert gallery.index is not None
+    text = gallery.index.read_text(encoding="utf-8")
+    first = text.split("<p>", 1)[1].split("</p>", 1)[0]
+    assert "deep-learning lecture on memoization in backpropagation" in first
+
+
 def test_captions_carry_the_counted_numbers(gallery: pictures.Gallery) -> None:
     """The calls caption has fib(25)'s call counts, computed here from fib numbers."""
     a, b = 0, 1

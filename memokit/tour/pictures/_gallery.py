@@ -19,6 +19,7 @@ from memokit.tour.pictures._figure import MissingExtraError, require_matplotlib
 from memokit.tour.pictures._plots import count_calls, plot_calls_vs_n, plot_evaluations_vs_depth
 
 __all__ = [
+    "ABOUT",
     "CALLS_VS_N",
     "EVALUATIONS_VS_DEPTH",
     "MLP_DAG",
@@ -27,6 +28,12 @@ __all__ = [
     "write_index",
     "write_pictures",
 ]
+
+#: The index page's first paragraph, for a reader who opens it without the tour's text.
+ABOUT = (
+    "The memokit tour follows the notes of a deep-learning lecture on memoization in"
+    " backpropagation; these pictures are drawn from its lessons."
+)
 
 #: File names the pictures are written under (the docs link these).
 CALLS_VS_N = "calls_vs_n.png"
@@ -145,7 +152,7 @@ def write_pictures(
         )
     else:
         missing.append(f"{EVALUATIONS_VS_DEPTH} needs matplotlib")
-    page = write_index(out, pictures) if index else None
+    page = write_index(out, pictures, intro=ABOUT) if index else None
     return Gallery(out, tuple(pictures), page, tuple(missing))
 
 
@@ -154,12 +161,14 @@ def write_index(
     pictures: Sequence[Picture],
     *,
     title: str = "memokit tour: the pictures",
+    intro: str = "",
 ) -> Path:
     """Write ``index.html`` in ``directory``: every picture with its caption, links relative.
 
     The page is standalone (no scripts, fonts or styles from the network) and
     also well-formed XML. Each picture shows its first file, and links the rest
-    (another format, the DOT source).
+    (another format, the DOT source). An ``intro``, if given, is the first
+    paragraph.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as name:
@@ -187,6 +196,7 @@ def write_index(
         "</head>",
         "<body>",
         f"<h1>{_text(title)}</h1>",
+        *([f"<p>{_text(intro)}</p>"] if intro else []),
         f"<p>Drawn by memokit {_text(_version())} on {_text(platform.python_implementation())}"
         f" {platform.python_version()}, from counts measured when the pictures were made"
         f" ({time.strftime('%Y-%m-%d %H:%M')}).</p>",
