@@ -42,12 +42,14 @@ def _layers(g: Graph) -> list[int]:
 
 
 def layout(g: Graph) -> tuple[list[int], dict[object, float], int]:
-    """Columns and rows for every node, with waypoints for edges that span several columns.
+    """A level and a place in it for every node, with waypoints for edges that span levels.
 
-    Returns each node's column (the loss rightmost), the row of every slot (a
-    node index, or an ``(edge, column)`` waypoint) and the number of columns.
-    Rows come from barycenter sweeps (fewer crossings), then each column is
-    pulled toward its neighbours' rows, keeping its slots one row apart.
+    Returns each node's level (inputs low, the loss on the highest), the place
+    within its level of every slot (a node index, or an ``(edge, level)``
+    waypoint) and the number of levels. The drawing puts levels bottom to top
+    and places left to right. Places come from barycenter sweeps (fewer
+    crossings), then each level is pulled toward its neighbours' places,
+    keeping its slots one place apart.
     """
     depth = _layers(g)
     top = max(depth)
