@@ -8,9 +8,8 @@ The user describes the graph with two functions, ``inputs(node)`` and
 run with a list as its stack instead of Python's, so a chain of a million
 nodes needs no recursion limit.
 
-How one node runs (the hot path; each choice was measured in callgrind
-instruction counts on the gradient benchmark's chain, where the evaluator is
-most of the backward pass):
+How one node runs (the hot path; each choice was measured, see
+``docs/performance.md``, "Why the engines look the way they do"):
 
 * A node's frame is one tuple on the stack: the node, its key, an iterator
   over its inputs and the list of input values gathered so far. There is no generator
@@ -39,7 +38,8 @@ from typing import Any, Generic, NamedTuple, TypeVar
 from memokit._dp_engine import short_repr
 from memokit._errors import CycleError
 from memokit._keys import IDENTITY_TYPES, identity_key
-from memokit.stores._memory import MISSING, Store, make_store
+from memokit._options import check_callable, check_function
+from memokit.stores._memory import MISSING, Store, fast_path, make_store
 
 __all__ = ["DagEvaluator", "DagStats"]
 
@@ -112,14 +112,17 @@ class DagEvaluator(Generic[N, V]):
         maxsize: int | None = None,
         store: Store[Any] | None = None,
     ) -> None:
-        if not callable(inputs) or not callable(compute):
-            raise TypeError("DagEvaluator needs inputs= and compute= functions")
-        if key is not None and not callable(key):
-            raise TypeError(f"key= must be a function of a node, got {key!r}")
+        owner = "DagEvaluator"
+        check_function(owner, "inputs", inputs, "a function that lists a node's inputs")
+        check_function(owner, "compute", compute, "a function of a node and its inputs' values")
+        check_callable(owner, "key", key, "a function of a node that returns its key")
         self._inputs = inputs
         self._compute = compute
         self._key = key
-        self._store: Store[Any] = make_store(maxsize, store)
+        self._store: Store[Any] = make_store(maxsize, store, owner=owner)
+        # The store's table, when the evaluator may read and write it directly.
+        fast = fast_path(self._store)
+        self._table = fast.table if fast and fast.touch is None and fast.direct_writes else None
         self._hits = 0
         self._computations = 0
         self._recomputations = 0
@@ -147,7 +150,7 @@ class DagEvaluator(Generic[N, V]):
         the nodes waiting on it store nothing, those finished keep their values.
         """
         store = self._store
-        data: dict[Hashable, Any] | None = store._data if self._dict else None  # type: ignore[attr-defined]
+        data = self._table
         get: Callable[[Hashable, Any], Any]
         if data is not None:
             get = data.get
