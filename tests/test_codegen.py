@@ -459,7 +459,9 @@ def test_traceback_through_memoize_has_a_line_for_every_frame() -> None:
 
 
 @pytest.mark.parametrize(
-    "store", [DictStore, lambda: LRUStore(4), ProtocolStore, SharedStore], ids=str
+    "store",
+    [DictStore, lambda: LRUStore(4), ProtocolStore, SharedStore],
+    ids=["dict", "lru", "protocol", "shared"],
 )
 def test_traceback_of_an_unhashable_argument_has_a_line_for_every_frame(
     store: Callable[[], Any],
