@@ -16,7 +16,9 @@ engine (:mod:`memokit._dp_engine`), which keeps the suspended frames on a list:
 depth is limited by memory only. Called directly inside a running dp frame
 (as ``fib(n - 1)`` above), it gives the stored value on a hit and otherwise a
 request that the engine resolves when the frame yields it. To mypy, ``fib``
-is simply ``(n: int) -> int``.
+is simply ``(n: int) -> int``. The wrapper comes from the generator that
+``@memoize`` uses (:mod:`memokit._codegen`): the same key, lookup, errors and
+controls; only what a miss does is dp's own.
 
 How a call tells the two cases apart: the wrapper checks whether its caller's
 frame is a dp frame. On CPython 3.12+ this reads the caller function's

@@ -99,10 +99,6 @@ class Source:
         """Return how a sub-problem reads in error messages (such as ``fib(3)``)."""
         return short_repr(key)
 
-    def path_entry(self, key: Hashable) -> object:
-        """Return what stands for a sub-problem in ``CycleError.path``."""
-        return key
-
 
 def _misuse(operation: str) -> Callable[..., NoReturn]:
     def method(self: Request, *args: object) -> NoReturn:
@@ -244,7 +240,7 @@ def _find_cycle(stack: list[Any]) -> None:
         if j != i:
             cycle = [(stack[k + 1], stack[k + 2]) for k in range(j, i + 1, 3)]
             raise CycleError(
-                [source.path_entry(key) for source, key in cycle],
+                [key for _, key in cycle],
                 "a sub-problem depends on itself: "
                 + " -> ".join(source.describe(key) for source, key in cycle),
             )
