@@ -53,7 +53,6 @@ __all__ = [
     "Access",
     "compile_source",
     "generated_name",
-    "key_name",
     "wrapper_namespace",
     "wrapper_source",
 ]
@@ -97,7 +96,7 @@ def wrapper_namespace(
             f"{p}store_set": store.set,
             f"{p}MISSING": MISSING,
             f"{p}check": shape.checker(qualname),
-            f"{p}check_key": functools.partial(check_key_hashable, qualname),
+            f"{p}check_key": functools.partial(check_key_hashable, f"{qualname}()"),
             f"{p}hash": hash,
         }
     )
@@ -130,7 +129,7 @@ def _indent(lines: Sequence[str], depth: int) -> list[str]:
     return [pad + line if line else line for line in lines]
 
 
-def key_name(shape: CallShape) -> str:
+def _key_name(shape: CallShape) -> str:
     """The name the generated code gives the key: a parameter that is the key, or ``_mk_key``."""
     return shape.key if shape.key in shape.labels else f"{p}key"
 
@@ -144,7 +143,7 @@ def _unhashable(shape: CallShape, user_key: bool) -> list[str]:
 
 
 def _key_lines(shape: CallShape, user_key: bool) -> list[str]:
-    key = key_name(shape)
+    key = _key_name(shape)
     if key == shape.key:
         return []
     if shape.key_hashes_values:
@@ -159,11 +158,12 @@ def _key_lines(shape: CallShape, user_key: bool) -> list[str]:
 
 
 def _lookup_lines(shape: CallShape, access: Access, user_key: bool) -> list[str]:
-    key = key_name(shape)
+    key = _key_name(shape)
     hit = [f"{p}hits += 1", f"return {p}value"]
     if access.table and not access.touch and key == shape.key:
-        # A parameter as the key: its hash is cheap or cached, so "in" then
-        # "[]" (no method call, no exception on a miss) beats get().
+        # A parameter that is its own key: "in" then "[]" (no method call,
+        # no exception on a miss) beats get() when its hash is cheap or
+        # cached, as for the usual ints and strings, though it hashes twice.
         lines = [
             "try:",
             f"    if {key} in {p}table:",
@@ -208,7 +208,7 @@ def wrapper_source(
     they start a computation. ``_mk_key_of`` takes the key parameters and
     returns the key, hashable, as ``cache_invalidate`` needs it.
     """
-    key = key_name(shape)
+    key = _key_name(shape)
     body = [
         f"nonlocal {p}hits, {p}misses",
         *_key_lines(shape, user_key),

@@ -37,7 +37,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from memokit._dp_engine import short_repr
 from memokit._errors import CycleError
-from memokit._keys import IDENTITY_TYPES, identity_key
+from memokit._keys import IDENTITY_TYPES, check_key_hashable, identity_key
 from memokit._options import check_callable, check_function
 from memokit.stores._memory import MISSING, Store, fast_path, make_store
 
@@ -187,7 +187,8 @@ class DagEvaluator(Generic[N, V]):
                     try:
                         entry = get(k, MISSING)
                     except TypeError:
-                        raise _unhashable_key(k, x) from None
+                        _check_key(k, x)
+                        raise
                     if entry is MISSING:
                         # A miss: this frame waits while x is computed.
                         push((node, key, it, values))
@@ -244,7 +245,8 @@ class DagEvaluator(Generic[N, V]):
         try:
             entry = self._store.get(k)
         except TypeError:
-            raise _unhashable_key(k, node) from None
+            _check_key(k, node)
+            raise
         if entry is MISSING:
             return self._run(node, k)
         self._hits += 1
@@ -313,8 +315,6 @@ def _check_cycle(stack: list[tuple[Any, Hashable, Any, Any]], node: object, key:
             )
 
 
-def _unhashable_key(key: object, node: object) -> TypeError:
-    return TypeError(
-        f"DagEvaluator's key= function returned an unhashable "
-        f"{type(key).__name__} for {short_repr(node)}: return a hashable key"
-    )
+def _check_key(key: object, node: object) -> None:
+    """Name the node whose key cannot be hashed, if that is what went wrong."""
+    check_key_hashable("DagEvaluator", key, f" for {short_repr(node)}")

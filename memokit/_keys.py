@@ -292,21 +292,22 @@ def check_hashable_flat(qualname: str, args: tuple[Any, ...], kwargs: Mapping[st
     check_hashable(qualname, labels, (*args, *kwargs.values()))
 
 
-def check_key_hashable(qualname: str, key: object) -> None:
+def check_key_hashable(caller: str, key: object, context: str = "") -> None:
     """Raise a ``TypeError`` saying that a ``key=`` function returned ``key``, if it is unhashable.
 
-    Returns quietly if ``key`` hashes (the caller then re-raises the
+    ``caller`` names who called the key function, ``context`` may say for
+    what. Returns quietly if ``key`` hashes (the caller then re-raises the
     original error, which came from somewhere else).
 
-    >>> check_key_hashable("f", [1])
+    >>> check_key_hashable("f()", [1])
     Traceback (most recent call last):
     TypeError: f(): the key= function returned an unhashable list;
     return a hashable value such as a tuple
     """
     if _unhashable_in(key):
         raise TypeError(
-            f"{qualname}(): the key= function returned an unhashable {type(key).__name__}; "
-            f"return a hashable value such as a tuple"
+            f"{caller}: the key= function returned an unhashable {type(key).__name__}"
+            f"{context}; return a hashable value such as a tuple"
         )
 
 

@@ -49,6 +49,8 @@ class FastPath(NamedTuple):
     called after each hit when ``touch`` is not ``None`` (an LRU store records
     the use). Writing: ``table[key] = value`` stores like ``store.set`` only
     when ``direct_writes`` is true; otherwise writes go through ``store.set``.
+    Engines take a store's fast path once, when they build a cache, so it
+    must hold for the store's lifetime.
     """
 
     #: The store's own table (a dict: reads are single C calls).
