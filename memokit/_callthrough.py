@@ -57,7 +57,10 @@ class Recipe:
                 user_key=self.user_key,
                 is_async=self.is_async,
             )
-            found = compile_source(source, f"memoize wrapper of {self.qualname}")
+            # Named after the function, or the type of a callable object: a
+            # label with an object's address would register a new source per object.
+            named = getattr(self.fn, "__qualname__", None) or f"{type(self.fn).__qualname__} object"
+            found = compile_source(source, f"memoize wrapper of {named}")
             self.codes[(access, shared)] = found
         return found
 
