@@ -53,9 +53,9 @@ def miss_lines(
             f"    return {p}contended({key}, {p}pack({call}))",
         ]
         if shared:
-            # The store looks the key up again, runs single flight between
-            # processes (get_or_compute) and stores the value itself.
             compute = [
+                "# The store looks the key up again, runs single flight between",
+                "# processes and stores the value itself (get_or_compute).",
                 "try:",
                 f"    {p}value = {p}shared({key}, {p}pack({call}))",
             ]

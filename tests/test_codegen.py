@@ -237,6 +237,8 @@ GENERIC_WRAPPER = (
 SHARED_WRAPPER = (
     GENERIC_WRAPPER.split("        # Another thread may have stored")[0]
     + """\
+        # The store looks the key up again, runs single flight between
+        # processes and stores the value itself (get_or_compute).
         try:
             _mk_value = _mk_shared(n, _mk_pack(n))
         except BaseException as _mk_error:
