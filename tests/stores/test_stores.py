@@ -283,9 +283,9 @@ class TestLRUStore(InMemoryContract):
     @pytest.mark.parametrize(
         ("maxsize", "error", "words"),
         [
-            pytest.param("big", TypeError, "must be an int", id="str"),
-            pytest.param(1.5, TypeError, "must be an int", id="float"),
-            pytest.param(True, TypeError, "must be an int", id="bool"),
+            pytest.param("big", TypeError, r"LRUStore\(maxsize=\.\.\.\) takes an int", id="str"),
+            pytest.param(1.5, TypeError, r"LRUStore\(maxsize=\.\.\.\) takes an int", id="float"),
+            pytest.param(True, TypeError, r"LRUStore\(maxsize=\.\.\.\) takes an int", id="bool"),
             pytest.param(None, TypeError, "DictStore", id="none"),
             pytest.param(-1, ValueError, ">= 0", id="negative"),
         ],
