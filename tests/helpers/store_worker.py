@@ -175,8 +175,8 @@ def fork_child(work: Callable[[], Any]) -> Child:
 
     The child reports through a pipe and always ends with ``os._exit``, so
     it never returns into the test run. Python 3.12+ warns (a
-    DeprecationWarning) when a process with other threads forks: the warning
-    is expected exactly then, and any other warning is issued again.
+    DeprecationWarning) when a process with other threads forks: that
+    warning is taken only then, and any other warning is issued again.
     """
     reader, writer = os.pipe()
     threads = _threads() > 1
@@ -201,7 +201,9 @@ def fork_child(work: Callable[[], Any]) -> Child:
     about_fork = [
         w for w in caught if w.category is DeprecationWarning and "fork()" in str(w.message)
     ]
-    assert len(about_fork) == (1 if threads and sys.version_info >= (3, 12) else 0), caught
+    # Expected only when other threads ran: one that ends while the fork waits
+    # for its call (see memokit.stores._sqlite._fork) may leave none to warn about.
+    assert len(about_fork) <= (1 if threads and sys.version_info >= (3, 12) else 0), caught
     for w in caught:
         if w not in about_fork:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

@@ -153,6 +153,23 @@ def test_maxsize_bounds_each_name_on_its_own(tmp_path: Path) -> None:
     assert [f.get(n) for n in range(5)] == [MISSING, MISSING, MISSING, 3, 4]
 
 
+@pytest.mark.parametrize(
+    ("maxsize", "error", "message"),
+    [
+        pytest.param("x", TypeError, "takes an int or None, got str 'x'", id="str"),
+        pytest.param(2.0, TypeError, "takes an int or None, got float 2.0", id="float"),
+        pytest.param(-1, ValueError, "must be >= 0, got -1", id="negative"),
+    ],
+)
+def test_a_bad_maxsize_is_refused_as_every_engine_refuses_it(
+    tmp_path: Path, maxsize: Any, error: type[Exception], message: str
+) -> None:
+    """maxsize= gets the same check and wording as every engine and store, naming SQLiteStore."""
+    with pytest.raises(error) as caught:
+        SQLiteStore(tmp_path / "c.db", secret=SECRET, maxsize=maxsize)
+    assert str(caught.value) == f"SQLiteStore(maxsize=...) {message}"
+
+
 def test_hits_on_the_newest_entry_do_not_write(tmp_path: Path) -> None:
     """A bounded store refreshes recency on a hit only when the entry is not already newest."""
     store = SQLiteStore(tmp_path / "c.db", secret=SECRET, maxsize=10)

@@ -788,15 +788,19 @@ class PersistentContract(StoreContract):
         assert store.rejected == 2
 
     def test_bad_options_are_rejected(self) -> None:
-        """Options of the wrong type or range raise errors that name the option."""
-        for options, words in (
-            ({"ttl": 0}, "ttl"),
-            ({"ttl": "1"}, "ttl"),
-            ({"lock_ttl": -1}, "lock_ttl"),
-            ({"serializer": "yaml"}, "serializer"),
-            ({"version": 1.5}, "version"),
+        """Options of the wrong type or range raise errors naming the store and the option."""
+        owner = type(self.make_store()).__name__
+        for options in (
+            {"ttl": 0},
+            {"ttl": "1"},
+            {"lock_ttl": -1},
+            {"timeout": 0},
+            {"serializer": "yaml"},
+            {"version": 1.5},
+            {"version": True},
         ):
-            with pytest.raises((TypeError, ValueError), match=words):
+            (option,) = options
+            with pytest.raises((TypeError, ValueError), match=rf"^{owner}\({option}=\.\.\.\)"):
                 self.open_store(secret=SECRET, **options)
 
     # ---- expiry and single flight
