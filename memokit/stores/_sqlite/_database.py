@@ -33,7 +33,16 @@ from memokit.stores._persistent import Shared
 from memokit.stores._sqlite._files import ValueFiles
 from memokit.stores._sqlite._fork import track
 
-__all__ = ["MIGRATIONS", "PURGE_EXPIRED", "Database", "Slot", "check_path", "names", "transaction"]
+__all__ = [
+    "LIVE",
+    "MIGRATIONS",
+    "PURGE_EXPIRED",
+    "Database",
+    "Slot",
+    "check_path",
+    "names",
+    "transaction",
+]
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -92,6 +101,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 _SCHEMA = len(MIGRATIONS)
 
+#: The condition of an entry that has not expired (named parameter :now).
+LIVE = "(expires IS NULL OR expires > :now)"
 PURGE_EXPIRED = "DELETE FROM memokit_entries WHERE expires IS NOT NULL AND expires <= :now"
 
 

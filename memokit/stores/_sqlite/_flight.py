@@ -20,15 +20,12 @@ from memokit.stores._codec import Codec, Data
 from memokit.stores._keybytes import storage_key
 from memokit.stores._leases import KEEPER, new_token, wait_delays
 from memokit.stores._memory import MISSING
-from memokit.stores._sqlite._database import Database, transaction
+from memokit.stores._sqlite._database import LIVE, Database, transaction
 
 __all__ = ["RELEASE", "FileFlight"]
 
 RELEASE = "DELETE FROM memokit_leases WHERE ns = ? AND key = ? AND owner = ?"
-_STORED = (
-    "SELECT 1 FROM memokit_entries WHERE ns = :ns AND key = :key "
-    "AND (expires IS NULL OR expires > :now)"
-)
+_STORED = f"SELECT 1 FROM memokit_entries WHERE ns = :ns AND key = :key AND {LIVE}"
 _LEASE = "SELECT owner, expires FROM memokit_leases WHERE ns = ? AND key = ?"
 _TAKE = (
     "INSERT INTO memokit_leases (ns, key, owner, expires) VALUES (?, ?, ?, ?) "

@@ -28,6 +28,7 @@ from memokit.stores._keybytes import storage_key
 from memokit.stores._memory import MISSING, Missing
 from memokit.stores._persistent import NamedViews
 from memokit.stores._sqlite._database import (
+    LIVE,
     PURGE_EXPIRED,
     Database,
     check_path,
@@ -77,7 +78,6 @@ _PUT_VALUE = (
     "((SELECT id FROM memokit_entries WHERE ns = :ns AND key = :key), :value, :file) "
     "ON CONFLICT (id) DO UPDATE SET value = excluded.value, file = excluded.file"
 )
-_LIVE = "(expires IS NULL OR expires > :now)"
 _DELETE = "DELETE FROM memokit_entries WHERE ns = :ns AND key = :key"
 
 
@@ -246,7 +246,7 @@ class SQLiteStore(FileFlight, NamedViews):
             entry, expires, newest, file = row
             if expires is not None and expires <= time.time():
                 with transaction(conn, self._db):
-                    conn.execute(f"{_DELETE} AND NOT {_LIVE}", where | {"now": time.time()})
+                    conn.execute(f"{_DELETE} AND NOT {LIVE}", where | {"now": time.time()})
                 return None
             if file is None:
                 return _Read(entry, newest)
@@ -330,7 +330,7 @@ class SQLiteStore(FileFlight, NamedViews):
             return
         # Expired entries go first, and do not count as evictions.
         conn.execute(
-            f"DELETE FROM memokit_entries WHERE ns = :ns AND NOT {_LIVE}", {"ns": ns, "now": now}
+            f"DELETE FROM memokit_entries WHERE ns = :ns AND NOT {LIVE}", {"ns": ns, "now": now}
         )
         count = self._count(conn, ns)
         if count > maxsize:
@@ -351,7 +351,7 @@ class SQLiteStore(FileFlight, NamedViews):
         """Forget ``key``; return whether a live entry was present."""
         where = {"ns": self._namespace(), "key": storage_key(key), "now": time.time()}
         with self._db.session() as conn, transaction(conn, self._db):
-            live = conn.execute(f"{_DELETE} AND {_LIVE}", where).rowcount
+            live = conn.execute(f"{_DELETE} AND {LIVE}", where).rowcount
             if not live:
                 conn.execute(_DELETE, where)
         return bool(live)
@@ -394,7 +394,7 @@ class SQLiteStore(FileFlight, NamedViews):
         where = {"ns": self._namespace(), "now": time.time()}
         with self._db.session() as conn:
             row = conn.execute(
-                f"SELECT COUNT(*) FROM memokit_entries WHERE ns = :ns AND {_LIVE}", where
+                f"SELECT COUNT(*) FROM memokit_entries WHERE ns = :ns AND {LIVE}", where
             ).fetchone()
         return int(row[0])
 
