@@ -30,12 +30,12 @@ grad(loss, wrt=[1.0])  # type: ignore[list-item]
 grad(loss, wrt=x)  # type: ignore[call-overload]
 grad([loss, x])  # type: ignore[call-overload]
 grad(3.0)  # type: ignore[call-overload]
-backward(loss, x)  # type: ignore[arg-type]
-backward((loss,))  # type: ignore[arg-type]
+backward(loss, x)  # type: ignore[call-overload]
+backward((loss,))  # type: ignore[call-overload]
 
 # memo= is a bool or an int; allow_unused only goes with wrt.
 grad(loss, wrt=[x], memo="lru")  # type: ignore[call-overload]
-backward(loss, memo=None)  # type: ignore[arg-type]
+backward(loss, memo=None)  # type: ignore[call-overload]
 grad(loss, allow_unused=True)  # type: ignore[call-overload]
 
 # The results keep their types.

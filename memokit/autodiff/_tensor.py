@@ -1,0 +1,458 @@
+"""Array nodes: a computation graph whose nodes are NumPy arrays, for training real networks.
+
+A :class:`Tensor` is to an array what :class:`~memokit.autodiff.Value` is
+to a number: it records its inputs and, for each, the local derivative of
+the operation that made it, here a vector-Jacobian product
+(:mod:`memokit.autodiff._tensor_ops`). ``grad`` and ``backward`` take a
+Tensor loss and run the same adjoint recurrence as for Values, on the same
+engines; only what a node is differs.
+
+Plain numbers and arrays mixed into an operation are constants: they are
+not nodes, so no gradient is computed for them. A Tensor holds
+floating-point data (its gradient is a floating-point array of its shape).
+
+Inside ``with Activations(...)`` (:mod:`memokit.autodiff._activations`)
+new nodes keep their values in that table instead of on themselves.
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+from collections.abc import Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeAlias
+
+import numpy as np
+from numpy.typing import NDArray
+
+from memokit._keys import is_identity_type
+from memokit.autodiff import _tensor_ops as ops
+from memokit.autodiff._kinds import BackwardBase, NodeKind, register_kind
+from memokit.autodiff._tensor_ops import VJP, Array, Op
+
+__all__ = [
+    "Operand",
+    "Recorder",
+    "Tensor",
+    "TensorBackward",
+    "constant",
+    "next_serial",
+    "recording",
+]
+
+#: What an operation takes besides Tensors: numbers and arrays (constants).
+Operand: TypeAlias = "Tensor | float | NDArray[Any] | Sequence[Any]"
+
+
+class Recorder(Protocol):
+    """Where the nodes built inside ``with Activations(...)`` keep their values."""
+
+    def record(self, op: Op, operands: tuple[Any, ...], params: tuple[Any, ...]) -> Tensor:
+        """Make the node ``op(*operands, *params)`` and keep its value in the table."""
+        ...
+
+
+#: The activation table new nodes go to in this thread or task (None: on the nodes).
+recording: ContextVar[Recorder | None] = ContextVar("memokit_activations", default=None)
+
+#: Numbers each new node in creation order (backward sorts by it: inputs come first).
+_serials = itertools.count()
+next_serial = _serials.__next__
+
+_SYMBOLS = {ops.add: "+", ops.sub: "-", ops.mul: "*", ops.div: "/", ops.matmul: "@"}
+_NO_PARAMS: tuple[Any, ...] = ()
+_BINARY_VERBS = {ops.add: "add", ops.sub: "subtract", ops.mul: "multiply", ops.div: "divide"}
+
+
+def _float_array(data: Any, dtype: Any) -> Array:
+    """``data`` as a floating-point array (an ndarray of a float dtype is kept as it is)."""
+    if isinstance(data, Tensor):
+        raise TypeError("Tensor(t) of a Tensor: use t itself, or Tensor(t.data.copy()) for a leaf")
+    if isinstance(data, np.ndarray) and dtype is None:
+        array = data
+    else:
+        # Plain numbers and lists become float64 unless a dtype is given.
+        default = None if isinstance(data, np.ndarray | np.generic) else np.float64
+        array = np.asarray(data, dtype=dtype if dtype is not None else default)
+    if not np.issubdtype(array.dtype, np.floating):
+        raise TypeError(
+            f"a Tensor holds floating-point data, whose gradient is defined; got an array of "
+            f"{array.dtype}. Convert it (Tensor(x.astype(np.float32)) or dtype=np.float64), "
+            f"or pass integer data such as labels and indices as a plain array"
+        )
+    return array
+
+
+class Tensor:
+    """An array in a computation graph: its value, its inputs and the VJPs to them.
+
+    Arithmetic with Tensors, numbers or arrays (on either side) builds new
+    nodes; NumPy's broadcasting applies, and the VJPs undo it:
+
+    >>> W = Tensor([[1.0, 2.0], [3.0, 4.0]], label="W")
+    >>> b = Tensor([0.5, -0.5], label="b")
+    >>> h = ([1.0, 1.0] @ W + b).tanh()
+    >>> h.shape, h.inputs[0].op_name
+    ((2,), '+')
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "data",
+        "inputs",
+        "label",
+        "local_grads",
+        "op",
+        "operands",
+        "params",
+        "serial",
+    )
+
+    # ndarray (+, *, @, ...) Tensor: NumPy hands the operation to the Tensor's
+    # reflected method instead of treating the Tensor as an object scalar (NEP 13).
+    __array_ufunc__ = None
+
+    data: Array
+    inputs: tuple[Tensor, ...]
+    local_grads: tuple[VJP, ...]
+
+    def __init__(self, data: Any, *, dtype: Any = None, label: str = "") -> None:
+        self.data = _float_array(data, dtype)
+        self.inputs = ()
+        self.local_grads = ()
+        #: The operation that made this node (None for a leaf), its operands
+        #: (Tensors and constants, in order) and its other parameters.
+        self.op: Op | None = None
+        self.operands: tuple[Any, ...] = ()
+        self.params: tuple[Any, ...] = _NO_PARAMS
+        self.label = label
+        #: Creation order: a node's inputs always have smaller serials.
+        self.serial = next(_serials)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not is_identity_type(cls):
+            raise TypeError(
+                f"{cls.__name__} overrides == or hash(), but Tensors must compare by identity: "
+                f"gradients are memoized by node. Compare .data instead."
+            )
+
+    @classmethod
+    def apply(cls, op: Op, *operands: Any, params: tuple[Any, ...] = _NO_PARAMS) -> Tensor:
+        """Make the node ``op(*operands, *params)``; ``op`` returns (value, one VJP per operand).
+
+        >>> def square(a):
+        ...     return a * a, (VJP(lambda g: 2.0 * a * g),)
+        >>> Tensor.apply(square, Tensor([3.0])).data
+        array([9.])
+        """
+        return _apply(op, operands, params)
+
+    # -------------------------------------------------- what it holds
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of the array."""
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The array's dtype (a floating-point one)."""
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        """The number of axes."""
+        return len(self.shape)
+
+    @property
+    def op_name(self) -> str:
+        """A short name for the operation that made this node (``""`` for a leaf)."""
+        if self.op is None:
+            return ""
+        return _SYMBOLS.get(self.op, self.op.__name__)
+
+    def is_leaf(self) -> bool:
+        """Whether this node has no inputs (a parameter or an input of the network)."""
+        return not self.inputs
+
+    def item(self) -> float:
+        """The one number a size-1 Tensor holds, as a Python float (e.g. a loss)."""
+        return float(self.data.item())
+
+    def __repr__(self) -> str:
+        name = f", label={self.label!r}" if self.label else ""
+        op = f", op={self.op_name!r}" if self.op is not None else ""
+        return f"Tensor(shape={self.shape}, dtype={self.dtype}{op}{name})"
+
+    # -------------------------------------------------- arithmetic
+
+    def __add__(self, other: Operand) -> Tensor:
+        return _binary(ops.add, self, other)
+
+    def __radd__(self, other: Operand) -> Tensor:
+        return _binary(ops.add, other, self)
+
+    def __sub__(self, other: Operand) -> Tensor:
+        return _binary(ops.sub, self, other)
+
+    def __rsub__(self, other: Operand) -> Tensor:
+        return _binary(ops.sub, other, self)
+
+    def __mul__(self, other: Operand) -> Tensor:
+        return _binary(ops.mul, self, other)
+
+    def __rmul__(self, other: Operand) -> Tensor:
+        return _binary(ops.mul, other, self)
+
+    def __truediv__(self, other: Operand) -> Tensor:
+        return _binary(ops.div, self, other)
+
+    def __rtruediv__(self, other: Operand) -> Tensor:
+        return _binary(ops.div, other, self)
+
+    def __matmul__(self, other: Operand) -> Tensor:
+        return _matmul(self, other)
+
+    def __rmatmul__(self, other: Operand) -> Tensor:
+        return _matmul(other, self)
+
+    def __pow__(self, exponent: float) -> Tensor:
+        if isinstance(exponent, Tensor) or not isinstance(exponent, numbers.Real):
+            raise TypeError(
+                f"Tensor ** exponent needs a number exponent, got {type(exponent).__name__}; "
+                f"for a Tensor exponent write (base.log() * exponent).exp()"
+            )
+        return _apply(ops.power, (self,), (float(exponent),))
+
+    def __neg__(self) -> Tensor:
+        return _apply(ops.neg, (self,), _NO_PARAMS)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _apply(ops.getitem, (self,), (index,))
+
+    # -------------------------------------------------- functions
+
+    def exp(self) -> Tensor:
+        """Return e ** self, entry by entry."""
+        return _apply(ops.exp, (self,), _NO_PARAMS)
+
+    def log(self) -> Tensor:
+        """Return the natural logarithm, entry by entry (every entry must be positive)."""
+        return _apply(ops.log, (self,), _NO_PARAMS)
+
+    def tanh(self) -> Tensor:
+        """Return the hyperbolic tangent, entry by entry."""
+        return _apply(ops.tanh, (self,), _NO_PARAMS)
+
+    def sigmoid(self) -> Tensor:
+        """Return 1 / (1 + e ** -self), entry by entry, without overflow."""
+        return _apply(ops.sigmoid, (self,), _NO_PARAMS)
+
+    def relu(self) -> Tensor:
+        """Return max(self, 0), entry by entry (slope 0 at 0)."""
+        return _apply(ops.relu, (self,), _NO_PARAMS)
+
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Return the sum over ``axis`` (every entry by default)."""
+        return _apply(ops.total, (self,), (axis, keepdims))
+
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Return the mean over ``axis`` (every entry by default)."""
+        return _apply(ops.mean, (self,), (axis, keepdims))
+
+    def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
+        """Return the same entries in a new shape (``t.reshape(2, 3)`` or ``t.reshape((2, 3))``)."""
+        new: Any = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple) else shape
+        try:
+            np.empty(self.shape).reshape(new)
+        except ValueError:
+            raise ValueError(
+                f"cannot reshape a Tensor of shape {self.shape} ({int(np.prod(self.shape))} "
+                f"entries) to {new}"
+            ) from None
+        return _apply(ops.reshape, (self,), (new,))
+
+    def transpose(self, *axes: int) -> Tensor:
+        """Return the array with its axes reversed, or in the order ``axes`` gives."""
+        return _apply(ops.transpose, (self,), (axes or None,))
+
+    @property
+    def T(self) -> Tensor:
+        """The array with its axes reversed (a matrix transposed)."""
+        return _apply(ops.transpose, (self,), (None,))
+
+    def cross_entropy(self, labels: Any) -> Tensor:
+        """The mean softmax cross-entropy of these logits (rows) against integer ``labels``.
+
+        Computed from the logits directly, without overflow for large ones.
+
+        >>> logits = Tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+        >>> round(logits.cross_entropy([0, 2]).item(), 6)   # (-log 0.787 - log 1/3) / 2
+        0.669079
+        """
+        classes = np.asarray(labels)
+        shape = self.shape
+        if len(shape) != 2 or classes.shape != shape[:1]:
+            raise ValueError(
+                f"cross_entropy takes logits of shape (rows, classes) and one label per row; "
+                f"got logits of shape {shape} and labels of shape {classes.shape}"
+            )
+        if not np.issubdtype(classes.dtype, np.integer):
+            raise TypeError(f"labels must be integers (class numbers), got {classes.dtype}")
+        if classes.size and (classes.min() < 0 or classes.max() >= shape[1]):
+            raise ValueError(
+                f"labels must lie in 0 .. {shape[1] - 1} (one per class), "
+                f"got values from {classes.min()} to {classes.max()}"
+            )
+        return _apply(ops.cross_entropy, (self,), (classes,))
+
+
+def constant(x: Any) -> Any:
+    """``x`` as a constant operand: a number stays a number (so float32 stays float32)."""
+    if isinstance(x, numbers.Number | np.ndarray) and not isinstance(x, complex):
+        return x
+    if isinstance(x, list | tuple):
+        return np.asarray(x, dtype=np.float64) if _all_ints(x) else np.asarray(x)
+    raise TypeError(
+        f"cannot combine a Tensor with {type(x).__name__} {x!r}: use a Tensor, a number "
+        f"or a NumPy array"
+    )
+
+
+def _all_ints(x: Any) -> bool:
+    return bool(np.issubdtype(np.asarray(x).dtype, np.integer))
+
+
+def _binary(op: Op, a: Any, b: Any) -> Tensor:
+    try:
+        return _apply(op, (a, b), _NO_PARAMS)
+    except ValueError:
+        a_shape, b_shape = np.shape(_value(a)), np.shape(_value(b))
+        if np.broadcast_shapes is None or _broadcastable(a_shape, b_shape):
+            raise
+        raise ValueError(
+            f"cannot {_BINARY_VERBS[op]} shapes {a_shape} and {b_shape}: they do not broadcast "
+            f"(aligned from the right, each pair of lengths must be equal or contain a 1)"
+        ) from None
+
+
+def _matmul(a: Any, b: Any) -> Tensor:
+    try:
+        return _apply(ops.matmul, (a, b), _NO_PARAMS)
+    except ValueError:
+        a_shape, b_shape = np.shape(_value(a)), np.shape(_value(b))
+        if not a_shape or not b_shape:
+            raise ValueError(
+                f"@ needs arrays of at least one axis, got shapes {a_shape} and {b_shape} "
+                f"(use * to scale by a number)"
+            ) from None
+        inner_b = b_shape[0] if len(b_shape) == 1 else b_shape[-2]
+        which = "only" if len(b_shape) == 1 else "second-to-last"
+        raise ValueError(
+            f"cannot multiply shapes {a_shape} @ {b_shape}: the left's last length "
+            f"({a_shape[-1]}) must equal the right's {which} length ({inner_b})"
+        ) from None
+
+
+def _value(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else constant(x)
+
+
+def _broadcastable(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    try:
+        np.broadcast_shapes(a, b)
+    except ValueError:
+        return False
+    return True
+
+
+def _apply(op: Op, operands: tuple[Any, ...], params: tuple[Any, ...]) -> Tensor:
+    """Make the node ``op(*operands, *params)``, keeping a VJP for each Tensor operand."""
+    recorder = recording.get()
+    if recorder is not None:
+        return recorder.record(op, operands, params)
+    node = Tensor.__new__(Tensor)
+    if all(type(x) is Tensor for x in operands):  # the common case: no constants
+        value, vjps = op(*[x.data for x in operands], *params)
+        node.inputs = operands
+        node.local_grads = vjps
+    else:
+        args = [x.data if isinstance(x, Tensor) else constant(x) for x in operands]
+        value, vjps = op(*args, *params)
+        kept = [(x, v) for x, v in zip(operands, vjps, strict=True) if isinstance(x, Tensor)]
+        node.inputs = tuple(x for x, _ in kept)
+        node.local_grads = tuple(v for _, v in kept)
+        operands = tuple(
+            x if isinstance(x, Tensor) else a for x, a in zip(operands, args, strict=True)
+        )
+    node.data = value if type(value) is np.ndarray else np.asarray(value)
+    node.op = op
+    node.operands = operands
+    node.params = params
+    node.label = ""
+    node.serial = next(_serials)
+    return node
+
+
+# ---------------------------------------------------------------- joining the engine
+
+
+@dataclass(frozen=True)
+class TensorBackward(BackwardBase[Tensor, NDArray[Any]]):
+    """The gradients of a backward pass over :class:`Tensor` nodes, and what they cost."""
+
+
+def _check_loss(loss: Tensor) -> None:
+    if int(np.prod(loss.shape)) != 1:
+        raise ValueError(
+            f"the loss must be a Tensor holding one number, got shape {loss.shape}: "
+            f"reduce it first, e.g. loss.sum() or loss.mean()"
+        )
+
+
+def _seed(loss: Tensor) -> Array:
+    return np.ones(loss.shape, dtype=loss.dtype)
+
+
+def _finish(targets: Sequence[Tensor], adjoints: Sequence[Any]) -> tuple[Array, ...]:
+    """The gradients handed back: each a writable array of its node's shape and dtype.
+
+    The engine's adjoints may be read-only broadcasts, or views of one buffer
+    (``x + y`` hands both the same one): such a gradient is copied, so that
+    each one the caller gets is its own.
+    """
+    handed_out: set[int] = set()  # the buffers already given to the caller
+    gradients = []
+    for node, adjoint in zip(targets, adjoints, strict=True):
+        shape, dtype = node.shape, node.dtype
+        if adjoint is None:
+            gradients.append(np.zeros(shape, dtype=dtype))
+            continue
+        g = np.asarray(adjoint)
+        if g.shape != shape:
+            raise ValueError(
+                f"a VJP returned a gradient of shape {g.shape} for a node of shape {shape} "
+                f"({node!r}): each VJP must return an array shaped like its input"
+            )
+        buffer = g
+        while isinstance(buffer.base, np.ndarray):
+            buffer = buffer.base
+        if g.dtype != dtype or not g.flags.writeable or id(buffer) in handed_out:
+            g = buffer = np.array(g, dtype=dtype)
+        handed_out.add(id(buffer))
+        gradients.append(g)
+    return tuple(gradients)
+
+
+register_kind(
+    NodeKind(
+        node_type=Tensor,
+        seed=_seed,
+        check_loss=_check_loss,
+        finish=_finish,
+        result=TensorBackward,
+    )
+)
