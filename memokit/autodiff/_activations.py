@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from memokit._dag import DagEvaluator, DagStats
-from memokit.autodiff._tensor import Tensor, constant, next_serial, recording
+from memokit.autodiff._tensor import Tensor, next_serial, recording
+from memokit.autodiff._tensor_checks import constant
 from memokit.autodiff._tensor_ops import VJP, Array, Op
 from memokit.stores._memory import Store
 

@@ -35,12 +35,20 @@ All give the same numbers; :func:`backward` reports what each cost.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Container, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast, overload
 
 from memokit._dag import DagEvaluator, DagStats
 from memokit._sweep import sweep_consumers
-from memokit.autodiff._kinds import Backward, BackwardBase, NodeKind, kind_of
+from memokit.autodiff._kinds import (
+    Backward,
+    BackwardBase,
+    Memo,
+    check_loss,
+    check_used,
+    check_wrt_types,
+    memo_store,
+)
 from memokit.autodiff._value import Value
 from memokit.stores._memory import Store
 
@@ -61,45 +69,6 @@ def dot(values: list[Any], weights: list[Any]) -> Any:
     if len(values) == 2:
         return values[0] * weights[0] + values[1] * weights[1]
     return sum(map(operator.mul, values, weights))
-
-
-#: What ``memo=`` takes: keep every adjoint, none, the k most recent, or a store of your own.
-Memo = bool | int | Store[Any]
-
-
-def _memo_store(memo: object) -> tuple[str, Store[Any] | None, int | None]:
-    """(label, store, maxsize) for DagEvaluator from a ``memo=`` argument."""
-    if memo is True:
-        return "dict", None, None
-    if memo is False:
-        return "none", None, 0
-    if isinstance(memo, int) and not isinstance(memo, bool) and memo > 0:
-        return f"lru({memo})", None, memo
-    if isinstance(memo, Store):
-        return f"store({type(memo).__name__})", memo, None
-    raise ValueError(
-        f"memo= takes True (keep every adjoint), False (keep none: the naive sum over "
-        f"paths), a positive int k (keep the k most recently used) or a memokit Store "
-        f"(entries keyed by node), got {memo!r}"
-    )
-
-
-def _check_loss(loss: object) -> NodeKind:
-    """The kind of node ``loss`` is, once it is known to be a valid loss."""
-    kind = kind_of(loss)
-    if kind is not None:
-        kind.check_loss(loss)
-        return kind
-    if isinstance(loss, Iterable) and not isinstance(loss, str | bytes):
-        items = list(loss)
-        raise TypeError(
-            f"the loss must be one scalar Value (or Tensor), got a {type(loss).__name__} of "
-            f"{len(items)} items: combine them into one first (e.g. their sum)"
-        )
-    raise TypeError(
-        f"the loss must be a scalar Value (or a Tensor holding one number), "
-        f"got {type(loss).__name__} {loss!r}"
-    )
 
 
 def invert_graph(loss: Any) -> tuple[dict[Any, list[Any]], dict[Any, list[Any]], list[Any]]:
@@ -227,8 +196,8 @@ def _run(
     allow_unused: bool,
 ) -> BackwardBase[Any, Any]:
     """One backward pass: the checks, the memo and the schedule, then either pass."""
-    kind = _check_loss(loss)
-    label, store, maxsize = _memo_store(memo)
+    kind = check_loss(loss)
+    label, store, maxsize = memo_store(memo)
     if schedule is None:
         schedule = "bottom-up" if label == "dict" else "top-down"
     elif schedule not in _SCHEDULES:
@@ -239,7 +208,7 @@ def _run(
             f"memo={memo!r} keeps {'none' if label == 'none' else 'only some'} of them and "
             f"runs top-down (leave schedule= out, or pass schedule='top-down')"
         )
-    targets = None if wrt is None else _check_wrt_types(wrt, kind)
+    targets = None if wrt is None else check_wrt_types(wrt, kind)
     adjoint = _adjoint_of(loss, kind.seed(loss))
     swept = None
     if schedule == "bottom-up":
@@ -317,7 +286,7 @@ def _sweep(loss: Any, adjoint: Adjoint, wrt: list[Any] | None, allow_unused: boo
         return None
     adjoints = sweep.values
     if wrt is not None and not allow_unused:
-        _check_used(wrt, adjoints)
+        check_used(wrt, adjoints)
     targets = tuple(reversed(sweep.leaves) if wrt is None else wrt)  # leaves: oldest first
     gradients = [adjoints.get(x) for x in targets]
     # Every term read its consumer's adjoint from the table; so did each target found.
@@ -338,7 +307,7 @@ def _top_down(
     consumers, partials, leaves = invert_graph(loss)
     targets = tuple(sorted(leaves, key=_serial_of) if wrt is None else wrt)  # oldest first
     if wrt is not None and not allow_unused:
-        _check_used(wrt, consumers)
+        check_used(wrt, consumers)
 
     def from_consumers(node: Any, consumer_adjoints: list[Any]) -> Any:
         return adjoint(node, consumer_adjoints, partials[node])
@@ -355,29 +324,6 @@ def _top_down(
     asked = sum(1 for g in gradients if g is not None)
     terms = stats.hits + stats.computations - asked
     return _Pass(targets, gradients, stats, len(consumers), terms, stats.hits)
-
-
-def _check_wrt_types(wrt: Sequence[Any], kind: NodeKind) -> list[Any]:
-    name = kind.node_type.__name__
-    if kind_of(wrt) is not None:
-        raise TypeError(f"wrt= takes a sequence of {name}s: write wrt=[x] for one node")
-    nodes = list(wrt)
-    for i, node in enumerate(nodes):
-        if not isinstance(node, kind.node_type):
-            raise TypeError(
-                f"wrt[{i}] is a {type(node).__name__}, not a {name} (the loss is a {name})"
-            )
-    return nodes
-
-
-def _check_used(wrt: list[Any], graph: Container[Any]) -> None:
-    for i, node in enumerate(wrt):
-        if node not in graph:
-            raise ValueError(
-                f"wrt[{i}] ({node!r}) is not part of the loss's graph: the loss does not "
-                f"depend on it (was it built in another computation?). Pass "
-                f"allow_unused=True to get a zero gradient for such nodes."
-            )
 
 
 @overload

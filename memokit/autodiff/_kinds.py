@@ -8,18 +8,32 @@ node (a scalar :class:`~memokit.autodiff.Value` or an array
 of the loss itself (the number 1, or an array of ones), the checks a loss
 must pass, how a target's gradient is handed back, and the type of the
 result. ``Value`` is registered here; the Tensor module registers itself
-when it is imported, so the engine never imports NumPy.
+when it is imported, so the engine never imports NumPy. The checks of
+``grad``'s arguments (the loss, ``wrt=``, ``memo=``) are here too, since
+what is valid depends on the kind.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from memokit.autodiff._value import Value
+from memokit.stores._memory import Store
 
-__all__ = ["Backward", "BackwardBase", "NodeKind", "kind_of", "register_kind"]
+__all__ = [
+    "Backward",
+    "BackwardBase",
+    "Memo",
+    "NodeKind",
+    "check_loss",
+    "check_used",
+    "check_wrt_types",
+    "kind_of",
+    "memo_store",
+    "register_kind",
+]
 
 N = TypeVar("N")
 G = TypeVar("G")
@@ -111,3 +125,68 @@ def kind_of(node: object) -> NodeKind | None:
         if kind is not None:
             return kind
     return None
+
+
+# ---------------------------------------------------------------- checks of grad's arguments
+
+
+#: What ``memo=`` takes: keep every adjoint, none, the k most recent, or a store of your own.
+Memo = bool | int | Store[Any]
+
+
+def memo_store(memo: object) -> tuple[str, Store[Any] | None, int | None]:
+    """(label, store, maxsize) for DagEvaluator from a ``memo=`` argument."""
+    if memo is True:
+        return "dict", None, None
+    if memo is False:
+        return "none", None, 0
+    if isinstance(memo, int) and not isinstance(memo, bool) and memo > 0:
+        return f"lru({memo})", None, memo
+    if isinstance(memo, Store):
+        return f"store({type(memo).__name__})", memo, None
+    raise ValueError(
+        f"memo= takes True (keep every adjoint), False (keep none: the naive sum over "
+        f"paths), a positive int k (keep the k most recently used) or a memokit Store "
+        f"(entries keyed by node), got {memo!r}"
+    )
+
+
+def check_loss(loss: object) -> NodeKind:
+    """The kind of node ``loss`` is, once it is known to be a valid loss."""
+    kind = kind_of(loss)
+    if kind is not None:
+        kind.check_loss(loss)
+        return kind
+    if isinstance(loss, Iterable) and not isinstance(loss, str | bytes):
+        items = list(loss)
+        raise TypeError(
+            f"the loss must be one scalar Value (or Tensor), got a {type(loss).__name__} of "
+            f"{len(items)} items: combine them into one first (e.g. their sum)"
+        )
+    raise TypeError(
+        f"the loss must be a scalar Value (or a Tensor holding one number), "
+        f"got {type(loss).__name__} {loss!r}"
+    )
+
+
+def check_wrt_types(wrt: Sequence[Any], kind: NodeKind) -> list[Any]:
+    name = kind.node_type.__name__
+    if kind_of(wrt) is not None:
+        raise TypeError(f"wrt= takes a sequence of {name}s: write wrt=[x] for one node")
+    nodes = list(wrt)
+    for i, node in enumerate(nodes):
+        if not isinstance(node, kind.node_type):
+            raise TypeError(
+                f"wrt[{i}] is a {type(node).__name__}, not a {name} (the loss is a {name})"
+            )
+    return nodes
+
+
+def check_used(wrt: list[Any], graph: Container[Any]) -> None:
+    for i, node in enumerate(wrt):
+        if node not in graph:
+            raise ValueError(
+                f"wrt[{i}] ({node!r}) is not part of the loss's graph: the loss does not "
+                f"depend on it (was it built in another computation?). Pass "
+                f"allow_unused=True to get a zero gradient for such nodes."
+            )

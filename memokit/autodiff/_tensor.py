@@ -30,6 +30,14 @@ from numpy.typing import NDArray
 from memokit._keys import is_identity_type
 from memokit.autodiff import _tensor_ops as ops
 from memokit.autodiff._kinds import BackwardBase, NodeKind, register_kind
+from memokit.autodiff._tensor_checks import (
+    broadcast_error,
+    check_labels,
+    check_reshape,
+    constant,
+    float_array,
+    matmul_error,
+)
 from memokit.autodiff._tensor_ops import VJP, Array, Op
 
 __all__ = [
@@ -37,7 +45,6 @@ __all__ = [
     "Recorder",
     "Tensor",
     "TensorBackward",
-    "constant",
     "next_serial",
     "recording",
 ]
@@ -64,25 +71,6 @@ next_serial = _serials.__next__
 _SYMBOLS = {ops.add: "+", ops.sub: "-", ops.mul: "*", ops.div: "/", ops.matmul: "@"}
 _NO_PARAMS: tuple[Any, ...] = ()
 _BINARY_VERBS = {ops.add: "add", ops.sub: "subtract", ops.mul: "multiply", ops.div: "divide"}
-
-
-def _float_array(data: Any, dtype: Any) -> Array:
-    """``data`` as a floating-point array (an ndarray of a float dtype is kept as it is)."""
-    if isinstance(data, Tensor):
-        raise TypeError("Tensor(t) of a Tensor: use t itself, or Tensor(t.data.copy()) for a leaf")
-    if isinstance(data, np.ndarray) and dtype is None:
-        array = data
-    else:
-        # Plain numbers and lists become float64 unless a dtype is given.
-        default = None if isinstance(data, np.ndarray | np.generic) else np.float64
-        array = np.asarray(data, dtype=dtype if dtype is not None else default)
-    if not np.issubdtype(array.dtype, np.floating):
-        raise TypeError(
-            f"a Tensor holds floating-point data, whose gradient is defined; got an array of "
-            f"{array.dtype}. Convert it (Tensor(x.astype(np.float32)) or dtype=np.float64), "
-            f"or pass integer data such as labels and indices as a plain array"
-        )
-    return array
 
 
 class Tensor:
@@ -119,7 +107,11 @@ class Tensor:
     local_grads: tuple[VJP, ...]
 
     def __init__(self, data: Any, *, dtype: Any = None, label: str = "") -> None:
-        self.data = _float_array(data, dtype)
+        if isinstance(data, Tensor):
+            raise TypeError(
+                "Tensor(t) of a Tensor: use t itself, or Tensor(t.data.copy()) for a new leaf"
+            )
+        self.data = float_array(data, dtype)
         self.inputs = ()
         self.local_grads = ()
         #: The operation that made this node (None for a leaf), its operands
@@ -266,13 +258,7 @@ class Tensor:
     def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
         """Return the same entries in a new shape (``t.reshape(2, 3)`` or ``t.reshape((2, 3))``)."""
         new: Any = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple) else shape
-        try:
-            np.empty(self.shape).reshape(new)
-        except ValueError:
-            raise ValueError(
-                f"cannot reshape a Tensor of shape {self.shape} ({int(np.prod(self.shape))} "
-                f"entries) to {new}"
-            ) from None
+        check_reshape(self.shape, new)
         return _apply(ops.reshape, (self,), (new,))
 
     def transpose(self, *axes: int) -> Tensor:
@@ -293,80 +279,29 @@ class Tensor:
         >>> round(logits.cross_entropy([0, 2]).item(), 6)   # (-log 0.787 - log 1/3) / 2
         0.669079
         """
-        classes = np.asarray(labels)
-        shape = self.shape
-        if len(shape) != 2 or classes.shape != shape[:1]:
-            raise ValueError(
-                f"cross_entropy takes logits of shape (rows, classes) and one label per row; "
-                f"got logits of shape {shape} and labels of shape {classes.shape}"
-            )
-        if not np.issubdtype(classes.dtype, np.integer):
-            raise TypeError(f"labels must be integers (class numbers), got {classes.dtype}")
-        if classes.size and (classes.min() < 0 or classes.max() >= shape[1]):
-            raise ValueError(
-                f"labels must lie in 0 .. {shape[1] - 1} (one per class), "
-                f"got values from {classes.min()} to {classes.max()}"
-            )
+        classes = check_labels(self.shape, labels)
         return _apply(ops.cross_entropy, (self,), (classes,))
-
-
-def constant(x: Any) -> Any:
-    """``x`` as a constant operand: a number stays a number (so float32 stays float32)."""
-    if isinstance(x, numbers.Number | np.ndarray) and not isinstance(x, complex):
-        return x
-    if isinstance(x, list | tuple):
-        return np.asarray(x, dtype=np.float64) if _all_ints(x) else np.asarray(x)
-    raise TypeError(
-        f"cannot combine a Tensor with {type(x).__name__} {x!r}: use a Tensor, a number "
-        f"or a NumPy array"
-    )
-
-
-def _all_ints(x: Any) -> bool:
-    return bool(np.issubdtype(np.asarray(x).dtype, np.integer))
 
 
 def _binary(op: Op, a: Any, b: Any) -> Tensor:
     try:
         return _apply(op, (a, b), _NO_PARAMS)
     except ValueError:
-        a_shape, b_shape = np.shape(_value(a)), np.shape(_value(b))
-        if np.broadcast_shapes is None or _broadcastable(a_shape, b_shape):
+        error = broadcast_error(_BINARY_VERBS[op], np.shape(_value(a)), np.shape(_value(b)))
+        if error is None:
             raise
-        raise ValueError(
-            f"cannot {_BINARY_VERBS[op]} shapes {a_shape} and {b_shape}: they do not broadcast "
-            f"(aligned from the right, each pair of lengths must be equal or contain a 1)"
-        ) from None
+        raise error from None
 
 
 def _matmul(a: Any, b: Any) -> Tensor:
     try:
         return _apply(ops.matmul, (a, b), _NO_PARAMS)
     except ValueError:
-        a_shape, b_shape = np.shape(_value(a)), np.shape(_value(b))
-        if not a_shape or not b_shape:
-            raise ValueError(
-                f"@ needs arrays of at least one axis, got shapes {a_shape} and {b_shape} "
-                f"(use * to scale by a number)"
-            ) from None
-        inner_b = b_shape[0] if len(b_shape) == 1 else b_shape[-2]
-        which = "only" if len(b_shape) == 1 else "second-to-last"
-        raise ValueError(
-            f"cannot multiply shapes {a_shape} @ {b_shape}: the left's last length "
-            f"({a_shape[-1]}) must equal the right's {which} length ({inner_b})"
-        ) from None
+        raise matmul_error(np.shape(_value(a)), np.shape(_value(b))) from None
 
 
 def _value(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else constant(x)
-
-
-def _broadcastable(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
-    try:
-        np.broadcast_shapes(a, b)
-    except ValueError:
-        return False
-    return True
 
 
 def _apply(op: Op, operands: tuple[Any, ...], params: tuple[Any, ...]) -> Tensor:
