@@ -206,10 +206,10 @@ class Tensor:
         return _binary(ops.div, other, self)
 
     def __matmul__(self, other: Operand) -> Tensor:
-        return _matmul(self, other)
+        return _binary(ops.matmul, self, other)
 
     def __rmatmul__(self, other: Operand) -> Tensor:
-        return _matmul(other, self)
+        return _binary(ops.matmul, other, self)
 
     def __pow__(self, exponent: float) -> Tensor:
         if isinstance(exponent, Tensor) or not isinstance(exponent, numbers.Real):
@@ -217,58 +217,58 @@ class Tensor:
                 f"Tensor ** exponent needs a number exponent, got {type(exponent).__name__}; "
                 f"for a Tensor exponent write (base.log() * exponent).exp()"
             )
-        return _apply(ops.power, (self,), (float(exponent),))
+        return _unary(ops.power, self, (float(exponent),))
 
     def __neg__(self) -> Tensor:
-        return _apply(ops.neg, (self,), _NO_PARAMS)
+        return _unary(ops.neg, self, _NO_PARAMS)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return _apply(ops.getitem, (self,), (index,))
+        return _unary(ops.getitem, self, (index,))
 
     # -------------------------------------------------- functions
 
     def exp(self) -> Tensor:
         """Return e ** self, entry by entry."""
-        return _apply(ops.exp, (self,), _NO_PARAMS)
+        return _unary(ops.exp, self, _NO_PARAMS)
 
     def log(self) -> Tensor:
         """Return the natural logarithm, entry by entry (every entry must be positive)."""
-        return _apply(ops.log, (self,), _NO_PARAMS)
+        return _unary(ops.log, self, _NO_PARAMS)
 
     def tanh(self) -> Tensor:
         """Return the hyperbolic tangent, entry by entry."""
-        return _apply(ops.tanh, (self,), _NO_PARAMS)
+        return _unary(ops.tanh, self, _NO_PARAMS)
 
     def sigmoid(self) -> Tensor:
         """Return 1 / (1 + e ** -self), entry by entry, without overflow."""
-        return _apply(ops.sigmoid, (self,), _NO_PARAMS)
+        return _unary(ops.sigmoid, self, _NO_PARAMS)
 
     def relu(self) -> Tensor:
         """Return max(self, 0), entry by entry (slope 0 at 0)."""
-        return _apply(ops.relu, (self,), _NO_PARAMS)
+        return _unary(ops.relu, self, _NO_PARAMS)
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Return the sum over ``axis`` (every entry by default)."""
-        return _apply(ops.total, (self,), (axis, keepdims))
+        return _unary(ops.total, self, (axis, keepdims))
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Return the mean over ``axis`` (every entry by default)."""
-        return _apply(ops.mean, (self,), (axis, keepdims))
+        return _unary(ops.mean, self, (axis, keepdims))
 
     def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
         """Return the same entries in a new shape (``t.reshape(2, 3)`` or ``t.reshape((2, 3))``)."""
         new: Any = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple) else shape
         check_reshape(self.shape, new)
-        return _apply(ops.reshape, (self,), (new,))
+        return _unary(ops.reshape, self, (new,))
 
     def transpose(self, *axes: int) -> Tensor:
         """Return the array with its axes reversed, or in the order ``axes`` gives."""
-        return _apply(ops.transpose, (self,), (axes or None,))
+        return _unary(ops.transpose, self, (axes or None,))
 
     @property
     def T(self) -> Tensor:
         """The array with its axes reversed (a matrix transposed)."""
-        return _apply(ops.transpose, (self,), (None,))
+        return _unary(ops.transpose, self, (None,))
 
     def cross_entropy(self, labels: Any) -> Tensor:
         """The mean softmax cross-entropy of these logits (rows) against integer ``labels``.
@@ -280,24 +280,34 @@ class Tensor:
         0.669079
         """
         classes = check_labels(self.shape, labels)
-        return _apply(ops.cross_entropy, (self,), (classes,))
+        return _unary(ops.cross_entropy, self, (classes,))
+
+
+def _unary(op: Op, a: Tensor, params: tuple[Any, ...]) -> Tensor:
+    """The node ``op(a, *params)``."""
+    if type(a) is Tensor and recording.get() is None:  # the common case, without a loop
+        inputs = (a,)
+        value, vjps = op(a.data, *params)
+        return _node(value, inputs, vjps, op, inputs, params)
+    return _apply(op, (a,), params)
 
 
 def _binary(op: Op, a: Any, b: Any) -> Tensor:
+    """The node ``op(a, b)`` for + - * / @, with an error naming both shapes if they do not fit."""
     try:
+        if type(a) is Tensor and type(b) is Tensor and recording.get() is None:
+            inputs = (a, b)
+            value, vjps = op(a.data, b.data)
+            return _node(value, inputs, vjps, op, inputs, _NO_PARAMS)
         return _apply(op, (a, b), _NO_PARAMS)
     except ValueError:
-        error = broadcast_error(_BINARY_VERBS[op], np.shape(_value(a)), np.shape(_value(b)))
+        a_shape, b_shape = np.shape(_value(a)), np.shape(_value(b))
+        if op is ops.matmul:
+            raise matmul_error(a_shape, b_shape) from None
+        error = broadcast_error(_BINARY_VERBS[op], a_shape, b_shape)
         if error is None:
             raise
         raise error from None
-
-
-def _matmul(a: Any, b: Any) -> Tensor:
-    try:
-        return _apply(ops.matmul, (a, b), _NO_PARAMS)
-    except ValueError:
-        raise matmul_error(np.shape(_value(a)), np.shape(_value(b))) from None
 
 
 def _value(x: Any) -> Any:
@@ -305,30 +315,44 @@ def _value(x: Any) -> Any:
 
 
 def _apply(op: Op, operands: tuple[Any, ...], params: tuple[Any, ...]) -> Tensor:
-    """Make the node ``op(*operands, *params)``, keeping a VJP for each Tensor operand."""
+    """Make the node ``op(*operands, *params)``, keeping a VJP for each Tensor operand.
+
+    Numbers and arrays among the operands are constants: the operation gets
+    them as they are, and the node neither lists them as inputs nor keeps
+    their VJPs. Inside ``with Activations(...)`` the table makes the node.
+    """
     recorder = recording.get()
     if recorder is not None:
         return recorder.record(op, operands, params)
-    node = Tensor.__new__(Tensor)
-    if all(type(x) is Tensor for x in operands):  # the common case: no constants
-        value, vjps = op(*[x.data for x in operands], *params)
-        node.inputs = operands
-        node.local_grads = vjps
-    else:
-        args = [x.data if isinstance(x, Tensor) else constant(x) for x in operands]
-        value, vjps = op(*args, *params)
-        kept = [(x, v) for x, v in zip(operands, vjps, strict=True) if isinstance(x, Tensor)]
-        node.inputs = tuple(x for x, _ in kept)
-        node.local_grads = tuple(v for _, v in kept)
-        operands = tuple(
-            x if isinstance(x, Tensor) else a for x, a in zip(operands, args, strict=True)
-        )
+    args = [x.data if isinstance(x, Tensor) else constant(x) for x in operands]
+    value, vjps = op(*args, *params)
+    kept = [(x, v) for x, v in zip(operands, vjps, strict=True) if isinstance(x, Tensor)]
+    inputs = tuple(x for x, _ in kept)
+    operands = tuple(x if isinstance(x, Tensor) else a for x, a in zip(operands, args, strict=True))
+    return _node(value, inputs, tuple(v for _, v in kept), op, operands, params)
+
+
+_new = object.__new__
+
+
+def _node(
+    value: Any,
+    inputs: tuple[Tensor, ...],
+    vjps: tuple[VJP, ...],
+    op: Op,
+    operands: tuple[Any, ...],
+    params: tuple[Any, ...],
+) -> Tensor:
+    node: Tensor = _new(Tensor)
+    # A NumPy operation on 0-d arrays returns a NumPy scalar: a node holds an array.
     node.data = value if type(value) is np.ndarray else np.asarray(value)
+    node.inputs = inputs
+    node.local_grads = vjps
     node.op = op
     node.operands = operands
     node.params = params
     node.label = ""
-    node.serial = next(_serials)
+    node.serial = next_serial()
     return node
 
 

@@ -114,48 +114,52 @@ def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     return g
 
 
+_ndarray = np.ndarray
+
+
 def _shape(x: Any) -> tuple[int, ...]:
-    return x.shape if isinstance(x, np.ndarray) else np.shape(x)
+    """The shape of an operand: an array's, or () for a number (np.shape is slow on those)."""
+    if type(x) is _ndarray:
+        return x.shape  # type: ignore[no-any-return]
+    return () if isinstance(x, float | int) else np.shape(x)
 
 
-def _back_to(x: Any, out: Array) -> VJP:
-    """The VJP of an input passed through unchanged, broadcast to ``out``'s shape."""
-    shape = _shape(x)
+def _passed_back(shape: tuple[int, ...], out: Array) -> VJP:
+    """The VJP of an input of ``shape`` that reached ``out`` unchanged (broadcasting undone)."""
     if shape == out.shape:
         return IDENTITY
     return VJP(lambda g: sum_to(g, shape))
 
 
-def _scaled(factor: Any, x: Any, out: Array) -> VJP:
-    """The VJP g ↦ g · factor (elementwise), summed back to ``x``'s shape."""
-    shape = _shape(x)
-    if shape == out.shape:
-        return VJP(lambda g: g * factor)
-    return VJP(lambda g: sum_to(g * factor, shape))
-
-
 # ---------------------------------------------------------------- elementwise, broadcasting
-# Each returns (value, (VJP for each input)).
+# Each returns (value, (VJP for each input)). The operators (a + b, not
+# np.add(a, b)) take NumPy's fast path for two operands.
 
 
 def add(a: Any, b: Any) -> tuple[Array, tuple[VJP, ...]]:
-    out = np.add(a, b)
-    return out, (_back_to(a, out), _back_to(b, out))
+    out = a + b
+    return out, (_passed_back(_shape(a), out), _passed_back(_shape(b), out))
 
 
 def sub(a: Any, b: Any) -> tuple[Array, tuple[VJP, ...]]:
-    out = np.subtract(a, b)
+    out = a - b
     shape = _shape(b)
-    return out, (_back_to(a, out), VJP(lambda g: sum_to(-g, shape)))
+    return out, (_passed_back(_shape(a), out), VJP(lambda g: sum_to(-g, shape)))
 
 
 def mul(a: Any, b: Any) -> tuple[Array, tuple[VJP, ...]]:
-    out = np.multiply(a, b)
-    return out, (_scaled(b, a, out), _scaled(a, b, out))
+    out = a * b
+    a_shape, b_shape = _shape(a), _shape(b)
+    if a_shape == b_shape:  # no broadcasting to undo
+        return out, (VJP(lambda g: g * b), VJP(lambda g: g * a))
+    return out, (
+        VJP(lambda g: sum_to(g * b, a_shape)),
+        VJP(lambda g: sum_to(g * a, b_shape)),
+    )
 
 
 def div(a: Any, b: Any) -> tuple[Array, tuple[VJP, ...]]:
-    out = np.divide(a, b)
+    out = a / b
     a_shape, b_shape = _shape(a), _shape(b)
     # ∂(a/b)/∂b = -a/b² = -out/b, which stays finite where b² would underflow.
     return out, (
@@ -165,7 +169,7 @@ def div(a: Any, b: Any) -> tuple[Array, tuple[VJP, ...]]:
 
 
 def power(a: Array, exponent: float) -> tuple[Array, tuple[VJP, ...]]:
-    out = np.power(a, exponent)
+    out = a**exponent
     if exponent == 0.0:  # d(a ** 0)/da = 0, also where a ** -1 would be infinite
         return out, (VJP(np.zeros_like),)
     if exponent == 2.0:
@@ -174,7 +178,7 @@ def power(a: Array, exponent: float) -> tuple[Array, tuple[VJP, ...]]:
 
 
 def neg(a: Array) -> tuple[Array, tuple[VJP, ...]]:
-    return np.negative(a), (VJP(np.negative),)
+    return -a, (VJP(np.negative),)
 
 
 def exp(a: Array) -> tuple[Array, tuple[VJP, ...]]:
@@ -213,7 +217,7 @@ def relu(a: Array) -> tuple[Array, tuple[VJP, ...]]:
 
 
 def matmul(a: Array, b: Array) -> tuple[Array, tuple[VJP, ...]]:
-    out = np.matmul(a, b)
+    out = a @ b
     if a.ndim == 2 and b.ndim == 2:  # the layers' case
         return out, (VJP(lambda g: g @ b.T), VJP(lambda g: a.T @ g))
     # A 1-D operand is a row (left) or a column (right) whose extra axis the

@@ -51,7 +51,7 @@ TORCH_OPS: dict[str, Callable[..., Any]] = {
     "relu": torch.relu,
     "sum": lambda a, axis: a.sum(dim=axis, keepdim=True),
     "mean": lambda a, axis: a.mean(dim=axis, keepdim=True),
-    "T": lambda a: a.permute(*reversed(range(a.dim()))),
+    "T": lambda a: a.permute(tuple(reversed(range(a.dim())))),
     "total": torch.sum,
 }
 

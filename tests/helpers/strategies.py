@@ -462,10 +462,15 @@ def array_expression_dags(
         op = draw(st.sampled_from(_ARRAY_UNARY + _ARRAY_BINARY))
         shape = b.data(i).shape
         if op == "@":
-            if not shape:
+            # The right operand is a new leaf whose shape, like every node's,
+            # broadcasts against (rows, cols): (k, cols) with k = 1 or rows.
+            if len(shape) == 1 and draw(st.booleans()):
+                right = shape  # a dot product of two vectors
+            elif shape and shape[-1] in (1, b.rows):
+                right = (shape[-1], b.cols)
+            else:
                 continue
-            w = b.leaf((shape[-1], b.cols) if len(shape) == 2 or draw(st.booleans()) else shape)
-            new = b.add("@", Ref(i), Ref(w))
+            new = b.add("@", Ref(i), Ref(b.leaf(right)))
         elif op in _ARRAY_BINARY:
             if draw(st.booleans()):  # two nodes, possibly the same one twice
                 j = draw(pick)

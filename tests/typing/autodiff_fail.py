@@ -46,4 +46,4 @@ count: int = backward(loss)[x]  # type: ignore[assignment]
 # forward's overrides map Values to numbers; gradcheck's tolerances are numbers.
 forward(loss, {x: "2"})  # type: ignore[dict-item]
 forward(loss, {1.0: 2.0})  # type: ignore[dict-item]
-gradcheck(loss, eps="small")  # type: ignore[arg-type]
+gradcheck(loss, eps="small")  # type: ignore[call-overload]
