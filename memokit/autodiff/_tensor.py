@@ -18,6 +18,7 @@ new nodes keep their values in that table instead of on themselves.
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 from collections.abc import Sequence
 from contextvars import ContextVar
@@ -365,7 +366,7 @@ class TensorBackward(BackwardBase[Tensor, NDArray[Any]]):
 
 
 def _check_loss(loss: Tensor) -> None:
-    if int(np.prod(loss.shape)) != 1:
+    if math.prod(loss.shape) != 1:
         raise ValueError(
             f"the loss must be a Tensor holding one number, got shape {loss.shape}: "
             f"reduce it first, e.g. loss.sum() or loss.mean()"
@@ -390,7 +391,7 @@ def _finish(targets: Sequence[Tensor], adjoints: Sequence[Any]) -> tuple[Array, 
         if adjoint is None:
             gradients.append(np.zeros(shape, dtype=dtype))
             continue
-        g = np.asarray(adjoint)
+        g = adjoint if type(adjoint) is np.ndarray else np.asarray(adjoint)
         if g.shape != shape:
             raise ValueError(
                 f"a VJP returned a gradient of shape {g.shape} for a node of shape {shape} "
