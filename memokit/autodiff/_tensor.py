@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 #: What an operation takes besides Tensors: numbers and arrays (constants).
-Operand: TypeAlias = "Tensor | float | NDArray[Any] | Sequence[Any]"
+Operand: TypeAlias = "Tensor | float | NDArray[Any] | list[Any] | tuple[Any, ...]"
 
 
 class Recorder(Protocol):
