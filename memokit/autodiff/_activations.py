@@ -43,7 +43,8 @@ class Activations:
     keeps the k most recently used (an LRU store) and recomputes the rest
     from their inputs when a VJP needs them; ``store=`` takes any memokit
     store. ``stats()`` counts computations (the forward pass included),
-    hits, evictions and recomputations.
+    hits, evictions and recomputations. Recording is per thread (and per
+    asyncio task); a table, like the graph it holds, serves one at a time.
 
     >>> import numpy as np
     >>> from memokit.autodiff import Tensor, grad
