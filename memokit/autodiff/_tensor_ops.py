@@ -249,15 +249,19 @@ def _spread(shape: tuple[int, ...], axis: int | tuple[int, ...] | None, keepdims
     return VJP(lambda g: np.broadcast_to(np.expand_dims(g, axis), shape))
 
 
+# NumPy's stubs type sum and mean per combination of axis and keepdims
+# (Literal[True] and so on); these take both as variables, hence ``a: Any``.
+
+
 def total(
-    a: Array, axis: int | tuple[int, ...] | None, keepdims: bool
+    a: Any, axis: int | tuple[int, ...] | None, keepdims: bool
 ) -> tuple[Array, tuple[VJP, ...]]:
     """The sum of ``a`` over ``axis`` (every entry for None)."""
     return np.asarray(a.sum(axis=axis, keepdims=keepdims)), (_spread(a.shape, axis, keepdims),)
 
 
 def mean(
-    a: Array, axis: int | tuple[int, ...] | None, keepdims: bool
+    a: Any, axis: int | tuple[int, ...] | None, keepdims: bool
 ) -> tuple[Array, tuple[VJP, ...]]:
     out = np.asarray(a.mean(axis=axis, keepdims=keepdims))
     count = a.size // max(out.size, 1) if a.size else 0
