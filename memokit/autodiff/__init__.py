@@ -26,7 +26,8 @@ from memokit.autodiff._value import Value
 
 if TYPE_CHECKING:
     from memokit.autodiff._activations import Activations
-    from memokit.autodiff._tensor import Tensor, TensorBackward
+    from memokit.autodiff._tensor import Tensor
+    from memokit.autodiff._tensor_grads import TensorBackward
     from memokit.autodiff._tensor_ops import VJP
 
 __all__ = [
@@ -49,7 +50,7 @@ __all__ = [
 _ARRAY_NAMES = {
     "Activations": "memokit.autodiff._activations",
     "Tensor": "memokit.autodiff._tensor",
-    "TensorBackward": "memokit.autodiff._tensor",
+    "TensorBackward": "memokit.autodiff._tensor_grads",
     "VJP": "memokit.autodiff._tensor_ops",
 }
 

@@ -55,7 +55,8 @@ from memokit.stores._memory import Store
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from memokit.autodiff._tensor import Tensor, TensorBackward
+    from memokit.autodiff._tensor import Tensor
+    from memokit.autodiff._tensor_grads import TensorBackward
 
 __all__ = ["Backward", "Memo", "Schedule", "backward", "dot", "grad", "invert_graph"]
 

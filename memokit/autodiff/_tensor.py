@@ -18,11 +18,8 @@ new nodes keep their values in that table instead of on themselves.
 from __future__ import annotations
 
 import itertools
-import math
 import numbers
-from collections.abc import Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any, Protocol, TypeAlias
 
 import numpy as np
@@ -30,7 +27,7 @@ from numpy.typing import NDArray
 
 from memokit._keys import is_identity_type
 from memokit.autodiff import _tensor_ops as ops
-from memokit.autodiff._kinds import BackwardBase, NodeKind, register_kind
+from memokit.autodiff._kinds import NodeKind, register_kind
 from memokit.autodiff._tensor_checks import (
     broadcast_error,
     check_labels,
@@ -39,16 +36,10 @@ from memokit.autodiff._tensor_checks import (
     float_array,
     matmul_error,
 )
+from memokit.autodiff._tensor_grads import TensorBackward, check_loss, finish, seed
 from memokit.autodiff._tensor_ops import VJP, Array, Op
 
-__all__ = [
-    "Operand",
-    "Recorder",
-    "Tensor",
-    "TensorBackward",
-    "next_serial",
-    "recording",
-]
+__all__ = ["Operand", "Recorder", "Tensor", "TensorBackward", "next_serial", "recording"]
 
 #: What an operation takes besides Tensors: numbers and arrays (constants).
 Operand: TypeAlias = "Tensor | float | NDArray[Any] | list[Any] | tuple[Any, ...]"
@@ -359,60 +350,12 @@ def _node(
 
 # ---------------------------------------------------------------- joining the engine
 
-
-@dataclass(frozen=True)
-class TensorBackward(BackwardBase[Tensor, NDArray[Any]]):
-    """The gradients of a backward pass over :class:`Tensor` nodes, and what they cost."""
-
-
-def _check_loss(loss: Tensor) -> None:
-    if math.prod(loss.shape) != 1:
-        raise ValueError(
-            f"the loss must be a Tensor holding one number, got shape {loss.shape}: "
-            f"reduce it first, e.g. loss.sum() or loss.mean()"
-        )
-
-
-def _seed(loss: Tensor) -> Array:
-    return np.ones(loss.shape, dtype=loss.dtype)
-
-
-def _finish(targets: Sequence[Tensor], adjoints: Sequence[Any]) -> tuple[Array, ...]:
-    """The gradients handed back: each a writable array of its node's shape and dtype.
-
-    The engine's adjoints may be read-only broadcasts, or views of one buffer
-    (``x + y`` hands both the same one): such a gradient is copied, so that
-    each one the caller gets is its own.
-    """
-    handed_out: set[int] = set()  # the buffers already given to the caller
-    gradients = []
-    for node, adjoint in zip(targets, adjoints, strict=True):
-        shape, dtype = node.shape, node.dtype
-        if adjoint is None:
-            gradients.append(np.zeros(shape, dtype=dtype))
-            continue
-        g = adjoint if type(adjoint) is np.ndarray else np.asarray(adjoint)
-        if g.shape != shape:
-            raise ValueError(
-                f"a VJP returned a gradient of shape {g.shape} for a node of shape {shape} "
-                f"({node!r}): each VJP must return an array shaped like its input"
-            )
-        buffer = g
-        while isinstance(buffer.base, np.ndarray):
-            buffer = buffer.base
-        if g.dtype != dtype or not g.flags.writeable or id(buffer) in handed_out:
-            g = buffer = np.array(g, dtype=dtype)
-        handed_out.add(id(buffer))
-        gradients.append(g)
-    return tuple(gradients)
-
-
 register_kind(
     NodeKind(
         node_type=Tensor,
-        seed=_seed,
-        check_loss=_check_loss,
-        finish=_finish,
+        seed=seed,
+        check_loss=check_loss,
+        finish=finish,
         result=TensorBackward,
     )
 )
