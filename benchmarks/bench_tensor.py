@@ -17,14 +17,15 @@ Issue 15 ("Speed") asks for three measurements, reported as ratios of medians:
    apart for the backward/forward ratio.
 2. **Checkpointing**: a 20-layer tanh MLP whose activations live in
    ``Activations(maxsize=k)``, for every k of the sweep: peak memory of one
-   step (tracemalloc, in a separate untimed run) and step time, against the
-   full table (plain Tensors). Adjoints: ``memo=4`` top-down with the last
+   step (tracemalloc, in a separate untimed run) and step time (one
+   thread), against the full table (plain Tensors). Adjoints: ``memo=4`` top-down with the last
    layer asked for first, so that no adjoint is recomputed and they hold
    little memory; the ``default`` row is plain ``grad`` (bottom-up sweep,
    every adjoint kept) for reference.
 3. **Per-op overhead**: a chain of 10⁴ operations on arrays of 4 entries
    (``x = tanh(x * w + x)``), forward and backward, µs per operation,
-   memokit next to PyTorch (one thread).
+   memokit next to PyTorch (one thread), with Python's cyclic garbage
+   collector on and off (a graph of 10⁴ Python nodes is what it scans).
 
 Timings are noisy on a loaded machine; the ratios inside one round are
 measured moments apart (each round runs every row once, in a shuffled
@@ -345,30 +346,32 @@ def checkpoint_table(quick: bool) -> dict[str, Any]:
     params = [Tensor(a) for a in init([width] * (layers + 1), seed=1)]
     x = np.random.default_rng(2).standard_normal((batch, width)).astype(np.float32)
     ks: list[int | None] = [None, nodes, *[k for k in (32, 24, 16, 12, 8, 6, 4, 2) if k < nodes]]
-    rounds = 2 if quick else 7
+    rounds = 2 if quick else 9
+    settings: list[tuple[Any, int | None]] = [("default", None), *[(4, k) for k in ks]]
     rows: list[dict[str, Any]] = []
-    for memo in ("default", 4):
-        for k in ks if memo == 4 else [None]:
+    for memo, k in settings:
 
-            def once(k: int | None = k, memo: Any = memo) -> int:
-                return checkpoint_step(params, x, k, memo)
+        def once(k: int | None = k, memo: Any = memo) -> int:
+            return checkpoint_step(params, x, k, memo)
 
-            recomputations = once()
-            peak = peak_bytes(once)
-            times = []
-            for _ in range(rounds):
-                t = time.perf_counter()
-                once()
-                times.append(time.perf_counter() - t)
-            rows.append(
-                {
-                    "adjoints": str(memo),
-                    "k": k,
-                    "peak_bytes": peak,
-                    "recomputations": recomputations,
-                    "seconds": statistics.median(times),
-                }
-            )
+        recomputations = once()
+        rows.append(
+            {"adjoints": str(memo), "k": k, "recomputations": recomputations, "peak_bytes": 0}
+        )
+        rows[-1]["peak_bytes"] = peak_bytes(once)
+    # Timed in rounds, every setting once per round in a shuffled order, so
+    # that a slow moment of a loaded machine hits all of them alike.
+    times: list[list[float]] = [[] for _ in settings]
+    order = list(range(len(settings)))
+    for _ in range(rounds):
+        random.shuffle(order)
+        for i in order:
+            memo, k = settings[i]
+            t = time.perf_counter()
+            checkpoint_step(params, x, k, memo)
+            times[i].append(time.perf_counter() - t)
+    for row, samples in zip(rows, times, strict=True):
+        row["seconds"] = statistics.median(samples)
     full = next(r for r in rows if r["adjoints"] == "4" and r["k"] is None)
     for row in rows:
         row["memory_vs_full"] = row["peak_bytes"] / full["peak_bytes"]
@@ -412,16 +415,23 @@ def per_op(quick: bool) -> dict[str, Any]:
     runs = {"memokit": memokit_run}
     if torch is not None:
         runs["torch"] = torch_run
+    ops = 3 * links + 1
     with threads(True, 1):
         for name, run in runs.items():
-            samples = [run() for _ in range(3 if quick else 9)]
-            forward = statistics.median(s[0] for s in samples)
-            backward = statistics.median(s[1] for s in samples)
-            ops = 3 * links + 1
-            results[name] = {
-                "forward_us_per_op": forward / ops * 1e6,
-                "backward_us_per_op": backward / ops * 1e6,
-            }
+            for collector in ("on", "off"):
+                samples = []
+                for _ in range(3 if quick else 9):
+                    gc.collect()
+                    if collector == "off":
+                        gc.disable()  # the benchmark's own switch, around its timed runs only
+                    try:
+                        samples.append(run())
+                    finally:
+                        gc.enable()
+                results[f"{name}, gc {collector}"] = {
+                    "forward_us_per_op": statistics.median(s[0] for s in samples) / ops * 1e6,
+                    "backward_us_per_op": statistics.median(s[1] for s in samples) / ops * 1e6,
+                }
     return results
 
 
@@ -494,11 +504,11 @@ def report(data: dict[str, Any]) -> None:
         print(" ".join(f"{cell:>10}" for cell in cells))
     p = data["per_op"]
     print(f"\n3. per-op overhead: {p['operations']} operations on 4-entry arrays, one thread")
-    for name in ("memokit", "torch"):
-        if name in p:
+    for name, row in p.items():
+        if isinstance(row, dict):
             print(
-                f"   {name:8} forward {p[name]['forward_us_per_op']:6.2f} us/op   "
-                f"backward {p[name]['backward_us_per_op']:6.2f} us/op"
+                f"   {name:16} forward {row['forward_us_per_op']:6.2f} us/op   "
+                f"backward {row['backward_us_per_op']:6.2f} us/op"
             )
     print("\ntargets (timings are reported, never enforced: the exit status is 0)")
     for t in data["targets"]:
@@ -512,7 +522,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     random.seed(0)
     training = training_table(args.quick)
-    checkpoint = checkpoint_table(args.quick)
+    with threads(True, 1):  # one thread: recomputation, not BLAS threading, is what varies
+        checkpoint = checkpoint_table(args.quick)
     data = {
         "meta": {
             "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

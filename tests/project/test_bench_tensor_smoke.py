@@ -51,8 +51,9 @@ def test_bench_tensor_quick_measures_every_section(tmp_path: Path) -> None:
 
     per_op = data["per_op"]
     for name in ("memokit", *(["torch"] if _installed("torch") else [])):
-        assert positive(per_op[name]["forward_us_per_op"])
-        assert positive(per_op[name]["backward_us_per_op"])
+        for collector in ("on", "off"):
+            assert positive(per_op[f"{name}, gc {collector}"]["forward_us_per_op"])
+            assert positive(per_op[f"{name}, gc {collector}"]["backward_us_per_op"])
 
     for target in data["targets"]:
         assert target["status"] in {"PASS", "FAIL", "SKIP"}, target
