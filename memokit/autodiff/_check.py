@@ -1,30 +1,52 @@
-"""Forward re-evaluation of a recorded graph, and gradients checked by finite differences."""
+"""Forward re-evaluation of a recorded graph, and gradients checked by finite differences.
+
+For Values here; a Tensor loss is handed to :mod:`memokit.autodiff._tensor_check`,
+which checks a sample of each array's entries.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, overload
 
 from memokit._dag import DagEvaluator
 from memokit.autodiff._grad import backward
 from memokit.autodiff._value import Value
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+    from memokit.autodiff._tensor import Tensor
+
 __all__ = ["GradcheckEntry", "GradcheckReport", "forward", "gradcheck"]
 
 
-def forward(node: Value, leaves: Mapping[Value, float] | None = None) -> float:
+@overload
+def forward(node: Value, leaves: Mapping[Value, float] | None = None) -> float: ...
+@overload
+def forward(node: Tensor, leaves: Mapping[Tensor, ArrayLike] | None = None) -> NDArray[Any]: ...
+def forward(
+    node: Value | Tensor,
+    leaves: Mapping[Value, float] | Mapping[Tensor, ArrayLike] | None = None,
+) -> float | NDArray[Any]:
     """Evaluate ``node`` again over its inputs, with some leaves given new values.
 
     The forward pass is the same DP as the backward one, over *inputs*: each
     node's value is its operation applied to its inputs' values, computed
-    once per node.
+    once per node. For a Tensor the new values are arrays, and so is the result.
 
     >>> x = Value(2.0)
     >>> y = (x * x).exp().log() + x   # x² + x
     >>> forward(y), forward(y, {x: 3.0})
     (6.0, 12.0)
     """
-    overrides = {id(leaf): float(v) for leaf, v in (leaves or {}).items()}
+    if not isinstance(node, Value):
+        from memokit.autodiff._tensor_check import forward_tensor  # it needs NumPy
+
+        return forward_tensor(node, leaves)  # type: ignore[arg-type]
+    scalars: Mapping[Value, float] = leaves or {}  # type: ignore[assignment]
+    overrides = {id(leaf): float(v) for leaf, v in scalars.items()}
 
     def value(n: Value, input_values: list[float]) -> float:
         if n.op is None:
@@ -37,12 +59,15 @@ def forward(node: Value, leaves: Mapping[Value, float] | None = None) -> float:
 
 @dataclass(frozen=True)
 class GradcheckEntry:
-    """One node's gradient, from backprop and from central differences."""
+    """One gradient entry, from backprop and from central differences."""
 
+    #: The node's place in ``wrt``.
     index: int
-    node: Value
+    node: Value | Tensor
     analytic: float
     numeric: float
+    #: The entry's position in a Tensor's array (``()`` for a Value).
+    position: tuple[int, ...] = ()
 
     @property
     def abs_error(self) -> float:
@@ -84,14 +109,16 @@ class GradcheckReport:
             return "gradcheck: no nodes to check"
         name = worst.node.label or repr(worst.node)
         verdict = "ok" if self.ok else "FAILED"
+        at = f"[{', '.join(map(str, worst.position))}]" if worst.position else ""
         return (
-            f"gradcheck {verdict}: {len(self.entries)} gradients, worst is wrt[{worst.index}] "
+            f"gradcheck {verdict}: {len(self.entries)} gradients, worst is wrt[{worst.index}]{at} "
             f"({name}): backprop {worst.analytic:.10g}, finite differences "
             f"{worst.numeric:.10g}, abs error {worst.abs_error:.3g}, rel error "
             f"{worst.rel_error:.3g} (tolerance {self.atol:g} + {self.rtol:g}·|numeric|)"
         )
 
 
+@overload
 def gradcheck(
     loss: Value,
     wrt: Sequence[Value] | None = None,
@@ -99,12 +126,35 @@ def gradcheck(
     eps: float = 1e-6,
     rtol: float = 1e-4,
     atol: float = 1e-7,
+) -> GradcheckReport: ...
+@overload
+def gradcheck(
+    loss: Tensor,
+    wrt: Sequence[Tensor] | None = None,
+    *,
+    eps: float = 1e-6,
+    rtol: float = 1e-4,
+    atol: float = 1e-7,
+    samples: int = 16,
+    seed: int = 0,
+) -> GradcheckReport: ...
+def gradcheck(
+    loss: Value | Tensor,
+    wrt: Sequence[Value] | Sequence[Tensor] | None = None,
+    *,
+    eps: float = 1e-6,
+    rtol: float = 1e-4,
+    atol: float = 1e-7,
+    samples: int = 16,
+    seed: int = 0,
 ) -> GradcheckReport:
     """Compare backprop's gradients with central finite differences of ``loss``.
 
     Each leaf in ``wrt`` (default: every leaf) is nudged by ±``eps`` and the
     loss evaluated again with :func:`forward`. The report's ``ok`` says whether
-    all gradients agree; printing it names the worst entry.
+    all gradients agree; printing it names the worst entry. For a Tensor
+    loss, up to ``samples`` entries of each leaf (drawn with ``seed``) are
+    nudged one at a time; check in float64.
 
     >>> a, b = Value(0.5, label="a"), Value(-1.5, label="b")
     >>> report = gradcheck((a * b).tanh() + a.sin())
@@ -113,7 +163,14 @@ def gradcheck(
     >>> print(report)  # doctest: +ELLIPSIS
     gradcheck ok: 2 gradients, worst is wrt[...] ...
     """
-    result = backward(loss, wrt)
+    if not isinstance(loss, Value):
+        from memokit.autodiff._tensor_check import gradcheck_tensor  # it needs NumPy
+
+        tensors: Sequence[Tensor] | None = wrt  # type: ignore[assignment]
+        return gradcheck_tensor(
+            loss, tensors, eps=eps, rtol=rtol, atol=atol, samples=samples, seed=seed
+        )
+    result = backward(loss, wrt)  # type: ignore[arg-type]
     entries = []
     for i, (node, analytic) in enumerate(zip(result.wrt, result.gradients, strict=True)):
         if not node.is_leaf():
@@ -124,3 +181,4 @@ def gradcheck(
         down = forward(loss, {node: node.data - eps})
         entries.append(GradcheckEntry(i, node, analytic, (up - down) / (2 * eps)))
     return GradcheckReport(tuple(entries), eps, rtol, atol)
+

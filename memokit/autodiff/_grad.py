@@ -5,6 +5,12 @@ The adjoint of a node is the derivative of the loss with respect to it:
     adj(L) = 1
     adj(n) = Σ_{c ∈ consumers(n)} adj(c) · ∂c/∂n
 
+For a scalar node (:class:`~memokit.autodiff.Value`) ∂c/∂n is a number and
+``·`` a product. For an array node (:class:`~memokit.autodiff.Tensor`) it
+is the Jacobian of c's operation, never built: ``adj(c) · ∂c/∂n`` is the
+vector-Jacobian product, which each operation supplies as a function (a
+``VJP``), so the same line of code computes both.
+
 That is a recursive function of the node, so it is evaluated by the same
 engines as every other DP in memokit, walking *consumers* instead of inputs,
 and memoized by node identity. There are two orders to evaluate it in
@@ -29,19 +35,33 @@ All give the same numbers; :func:`backward` reports what each cost.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Container, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple, overload
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast, overload
 
 from memokit._dag import DagEvaluator, DagStats
 from memokit._sweep import sweep_consumers
+from memokit.autodiff._kinds import (
+    Backward,
+    BackwardBase,
+    Memo,
+    check_loss,
+    check_used,
+    check_wrt_types,
+    memo_store,
+)
 from memokit.autodiff._value import Value
 from memokit.stores._memory import Store
 
-__all__ = ["Backward", "Schedule", "backward", "grad", "invert_graph"]
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from memokit.autodiff._tensor import Tensor
+    from memokit.autodiff._tensor_grads import TensorBackward
+
+__all__ = ["Backward", "Memo", "Schedule", "backward", "dot", "grad", "invert_graph"]
 
 
-def dot(values: list[float], weights: list[float]) -> float:
+def dot(values: list[Any], weights: list[Any]) -> Any:
     """Return Σ values[i] · weights[i] (two terms, a common case, without an iterator).
 
     >>> dot([2.0, 3.0], [0.5, 4.0])
@@ -49,80 +69,10 @@ def dot(values: list[float], weights: list[float]) -> float:
     """
     if len(values) == 2:
         return values[0] * weights[0] + values[1] * weights[1]
-    return float(sum(map(operator.mul, values, weights)))
+    return sum(map(operator.mul, values, weights))
 
 
-@dataclass(frozen=True)
-class Backward:
-    """The gradients one backward pass produced, and what they cost."""
-
-    #: The nodes the gradients are for, in the order asked.
-    wrt: tuple[Value, ...]
-    #: ∂loss/∂node for each node of ``wrt``.
-    gradients: tuple[float, ...]
-    #: How the adjoints were stored: "dict", "none", "lru(k)" or "store(TypeName)".
-    memo: str
-    #: The order they were computed in: "top-down" or "bottom-up" (see :func:`backward`).
-    schedule: str
-    #: Terms adj(c) · ∂c/∂n evaluated (one per consumer edge per computation).
-    local_derivative_evaluations: int
-    #: Adjoints computed (a node computed twice counts twice).
-    computations: int
-    #: Lookups of an adjoint that found it in the memo (bottom-up: every lookup).
-    hits: int
-    #: Computations of an adjoint that had been computed before and dropped.
-    recomputations: int
-    #: Adjoints the memo dropped to respect its bound.
-    evictions: int
-    #: Adjoints held in the memo at the end.
-    memo_size: int
-    #: Nodes in the graph the loss depends on (the loss included).
-    graph_size: int
-
-    def __getitem__(self, node: Value) -> float:
-        """Return the gradient for ``node`` (which must be in ``wrt``)."""
-        for candidate, g in zip(self.wrt, self.gradients, strict=True):
-            if candidate is node:
-                return g
-        raise KeyError(f"{node!r} is not among the nodes this backward pass was asked for")
-
-
-#: What ``memo=`` takes: keep every adjoint, none, the k most recent, or a store of your own.
-Memo = bool | int | Store[Any]
-
-
-def _memo_store(memo: object) -> tuple[str, Store[Any] | None, int | None]:
-    """(label, store, maxsize) for DagEvaluator from a ``memo=`` argument."""
-    if memo is True:
-        return "dict", None, None
-    if memo is False:
-        return "none", None, 0
-    if isinstance(memo, int) and not isinstance(memo, bool) and memo > 0:
-        return f"lru({memo})", None, memo
-    if isinstance(memo, Store):
-        return f"store({type(memo).__name__})", memo, None
-    raise ValueError(
-        f"memo= takes True (keep every adjoint), False (keep none: the naive sum over "
-        f"paths), a positive int k (keep the k most recently used) or a memokit Store "
-        f"(entries keyed by node), got {memo!r}"
-    )
-
-
-def _check_loss(loss: object) -> Value:
-    if isinstance(loss, Value):
-        return loss
-    if isinstance(loss, Iterable) and not isinstance(loss, str | bytes):
-        items = list(loss)
-        raise TypeError(
-            f"the loss must be one scalar Value, got a {type(loss).__name__} of "
-            f"{len(items)} items: combine them into one Value first (e.g. their sum)"
-        )
-    raise TypeError(f"the loss must be a scalar Value, got {type(loss).__name__} {loss!r}")
-
-
-def invert_graph(
-    loss: Value,
-) -> tuple[dict[Value, list[Value]], dict[Value, list[float]], list[Value]]:
+def invert_graph(loss: Any) -> tuple[dict[Any, list[Any]], dict[Any, list[Any]], list[Any]]:
     """Invert the graph below ``loss``: for each node, who consumes it and ∂consumer/∂node.
 
     Only nodes the loss depends on appear (the loss with no consumers). A node
@@ -131,9 +81,9 @@ def invert_graph(
     loss meets them. Nodes are dict keys by identity (``Value`` keeps
     ``object``'s ``==`` and ``hash``).
     """
-    consumers: dict[Value, list[Value]] = {loss: []}
-    partials: dict[Value, list[float]] = {loss: []}
-    leaves: list[Value] = []
+    consumers: dict[Any, list[Any]] = {loss: []}
+    partials: dict[Any, list[Any]] = {loss: []}
+    leaves: list[Any] = []
     stack = [loss]
     push = stack.append
     pop = stack.pop
@@ -144,7 +94,7 @@ def invert_graph(
         if not sources:
             leaves.append(node)
             continue
-        # Value keeps one local derivative per input. (No strict=True: a
+        # A node keeps one local derivative per input. (No strict=True: a
         # keyword argument costs ~170 instructions of parsing per node on 3.12.)
         for source, derivative in zip(sources, node.local_grads):  # noqa: B905
             users = users_of(source)
@@ -163,6 +113,7 @@ Schedule = Literal["top-down", "bottom-up"]
 _SCHEDULES = ("top-down", "bottom-up")
 
 
+@overload
 def backward(
     loss: Value,
     wrt: Sequence[Value] | None = None,
@@ -170,11 +121,30 @@ def backward(
     memo: Memo = True,
     schedule: Schedule | None = None,
     allow_unused: bool = False,
-) -> Backward:
+) -> Backward: ...
+@overload
+def backward(
+    loss: Tensor,
+    wrt: Sequence[Tensor] | None = None,
+    *,
+    memo: Memo = True,
+    schedule: Schedule | None = None,
+    allow_unused: bool = False,
+) -> TensorBackward: ...
+def backward(
+    loss: Value | Tensor,
+    wrt: Sequence[Value] | Sequence[Tensor] | None = None,
+    *,
+    memo: Memo = True,
+    schedule: Schedule | None = None,
+    allow_unused: bool = False,
+) -> Backward | TensorBackward:
     """Compute ∂loss/∂x for each ``x`` in ``wrt`` (default: every leaf) and report the cost.
 
     Each call starts from an empty memo, so calling it twice gives the same
-    gradients, never their sum.
+    gradients, never their sum. The loss is a :class:`Value`, or a
+    :class:`~memokit.autodiff.Tensor` holding one number; for a Tensor each
+    gradient is an array shaped like its node (a :class:`TensorBackward`).
 
     ``schedule`` says in which order the one adjoint function is evaluated:
 
@@ -215,8 +185,20 @@ def backward(
     >>> [backward(loss, [x], schedule=s).computations for s in ("top-down", "bottom-up")]
     [4, 5]
     """
-    loss = _check_loss(loss)
-    label, store, maxsize = _memo_store(memo)
+    # _run builds the result type of the loss's kind: Backward or TensorBackward.
+    return cast("Backward | TensorBackward", _run(loss, wrt, memo, schedule, allow_unused))
+
+
+def _run(
+    loss: object,
+    wrt: Sequence[Any] | None,
+    memo: Memo,
+    schedule: Schedule | None,
+    allow_unused: bool,
+) -> BackwardBase[Any, Any]:
+    """One backward pass: the checks, the memo and the schedule, then either pass."""
+    kind = check_loss(loss)
+    label, store, maxsize = memo_store(memo)
     if schedule is None:
         schedule = "bottom-up" if label == "dict" else "top-down"
     elif schedule not in _SCHEDULES:
@@ -227,17 +209,18 @@ def backward(
             f"memo={memo!r} keeps {'none' if label == 'none' else 'only some'} of them and "
             f"runs top-down (leave schedule= out, or pass schedule='top-down')"
         )
-    targets = None if wrt is None else _check_wrt_types(wrt)
+    targets = None if wrt is None else check_wrt_types(wrt, kind)
+    adjoint = _adjoint_of(loss, kind.seed(loss))
     swept = None
     if schedule == "bottom-up":
-        swept = _sweep(loss, targets, allow_unused)
+        swept = _sweep(loss, adjoint, targets, allow_unused)
     if swept is None:  # top-down, or the sweep found the graph rewired (or cyclic)
         schedule = "top-down"
-        swept = _top_down(loss, targets, store, maxsize, allow_unused)
+        swept = _top_down(loss, adjoint, targets, store, maxsize, allow_unused)
     stats = swept.stats
-    return Backward(
+    return kind.result(
         wrt=swept.targets,
-        gradients=tuple(0.0 if g is None else g for g in swept.gradients),
+        gradients=kind.finish(swept.targets, swept.gradients),
         memo=label,
         schedule=schedule,
         local_derivative_evaluations=swept.terms,
@@ -250,13 +233,21 @@ def backward(
     )
 
 
-def _adjoint_of(loss: Value) -> Callable[[Value, list[float], list[float]], float]:
-    """The adjoint recurrence for ``loss``: one function for both schedules."""
+#: adjoint(node, its consumers' adjoints, ∂consumer/∂node for each) -> adj(node).
+Adjoint = Callable[[Any, list[Any], list[Any]], Any]
 
-    def adjoint(node: Value, consumer_adjoints: list[float], partials: list[float]) -> float:
+
+def _adjoint_of(loss: object, one: object) -> Adjoint:
+    """The adjoint recurrence for ``loss``: one function for both schedules and both kinds.
+
+    ``one`` is adj(L): the number 1, or ones shaped like an array loss. For
+    an array node each ∂c/∂n is a VJP, and ``adj(c) * vjp`` applies it.
+    """
+
+    def adjoint(node: object, consumer_adjoints: list[Any], partials: list[Any]) -> Any:
         # adj(L) = 1;  adj(n) = Σ_{c ∈ consumers(n)} adj(c) · ∂c/∂n
         if node is loss:
-            return 1.0
+            return one
         if len(partials) == 1:  # one consumer, the most common case: no call to dot
             return consumer_adjoints[0] * partials[0]
         return dot(consumer_adjoints, partials)
@@ -267,9 +258,9 @@ def _adjoint_of(loss: Value) -> Callable[[Value, list[float], list[float]], floa
 class _Pass(NamedTuple):
     """What one pass computed, in either order."""
 
-    targets: tuple[Value, ...]
+    targets: tuple[Any, ...]
     #: adj(x) for each target; None for a target the loss does not depend on.
-    gradients: list[float | None]
+    gradients: list[Any]
     stats: DagStats
     graph_size: int
     #: Terms adj(c) · ∂c/∂n evaluated.
@@ -283,20 +274,20 @@ _partials_of = operator.attrgetter("local_grads")
 _serial_of = operator.attrgetter("serial")
 
 
-def _sweep(loss: Value, wrt: list[Value] | None, allow_unused: bool) -> _Pass | None:
+def _sweep(loss: Any, adjoint: Adjoint, wrt: list[Any] | None, allow_unused: bool) -> _Pass | None:
     """Bottom-up: every adjoint below the loss in one sweep (None if the graph was rewired)."""
-    sweep = sweep_consumers(
+    sweep: Any = sweep_consumers(
         loss,
         inputs=_inputs_of,
         weights=_partials_of,
-        compute=_adjoint_of(loss),
+        compute=adjoint,
         order_key=_serial_of,
     )
     if sweep is None:
         return None
     adjoints = sweep.values
     if wrt is not None and not allow_unused:
-        _check_used(wrt, adjoints)
+        check_used(wrt, adjoints)
     targets = tuple(reversed(sweep.leaves) if wrt is None else wrt)  # leaves: oldest first
     gradients = [adjoints.get(x) for x in targets]
     # Every term read its consumer's adjoint from the table; so did each target found.
@@ -306,8 +297,9 @@ def _sweep(loss: Value, wrt: list[Value] | None, allow_unused: bool) -> _Pass | 
 
 
 def _top_down(
-    loss: Value,
-    wrt: list[Value] | None,
+    loss: Any,
+    adjoint: Adjoint,
+    wrt: list[Any] | None,
     store: Store[Any] | None,
     maxsize: int | None,
     allow_unused: bool,
@@ -316,13 +308,12 @@ def _top_down(
     consumers, partials, leaves = invert_graph(loss)
     targets = tuple(sorted(leaves, key=_serial_of) if wrt is None else wrt)  # oldest first
     if wrt is not None and not allow_unused:
-        _check_used(wrt, consumers)
-    adjoint = _adjoint_of(loss)
+        check_used(wrt, consumers)
 
-    def from_consumers(node: Value, consumer_adjoints: list[float]) -> float:
+    def from_consumers(node: Any, consumer_adjoints: list[Any]) -> Any:
         return adjoint(node, consumer_adjoints, partials[node])
 
-    evaluator: DagEvaluator[Value, float] = DagEvaluator(
+    evaluator: DagEvaluator[Any, Any] = DagEvaluator(
         inputs=consumers.__getitem__, compute=from_consumers, maxsize=maxsize, store=store
     )
     gradients = [evaluator.evaluate(x) if x in consumers else None for x in targets]
@@ -334,26 +325,6 @@ def _top_down(
     asked = sum(1 for g in gradients if g is not None)
     terms = stats.hits + stats.computations - asked
     return _Pass(targets, gradients, stats, len(consumers), terms, stats.hits)
-
-
-def _check_wrt_types(wrt: Sequence[Value]) -> list[Value]:
-    if isinstance(wrt, Value):
-        raise TypeError("wrt= takes a sequence of Values: write wrt=[x] for one node")
-    nodes = list(wrt)
-    for i, node in enumerate(nodes):
-        if not isinstance(node, Value):
-            raise TypeError(f"wrt[{i}] is a {type(node).__name__}, not a Value")
-    return nodes
-
-
-def _check_used(wrt: list[Value], graph: Container[Value]) -> None:
-    for i, node in enumerate(wrt):
-        if node not in graph:
-            raise ValueError(
-                f"wrt[{i}] ({node!r}) is not part of the loss's graph: the loss does not "
-                f"depend on it (was it built in another computation?). Pass "
-                f"allow_unused=True to get 0.0 for such nodes."
-            )
 
 
 @overload
@@ -369,23 +340,38 @@ def grad(
     schedule: Schedule | None = None,
     allow_unused: bool = False,
 ) -> list[float]: ...
+@overload
 def grad(
-    loss: Value,
-    wrt: Sequence[Value] | None = None,
+    loss: Tensor, wrt: None = None, *, memo: Memo = True, schedule: Schedule | None = None
+) -> dict[Tensor, NDArray[Any]]: ...
+@overload
+def grad(
+    loss: Tensor,
+    wrt: Sequence[Tensor],
     *,
     memo: Memo = True,
     schedule: Schedule | None = None,
     allow_unused: bool = False,
-) -> list[float] | dict[Value, float]:
+) -> list[NDArray[Any]]: ...
+def grad(
+    loss: Value | Tensor,
+    wrt: Sequence[Value] | Sequence[Tensor] | None = None,
+    *,
+    memo: Memo = True,
+    schedule: Schedule | None = None,
+    allow_unused: bool = False,
+) -> list[float] | dict[Value, float] | list[NDArray[Any]] | dict[Tensor, NDArray[Any]]:
     """Return ∂loss/∂x for each ``x`` in ``wrt``, in that order (a dict of every leaf by default).
 
     ``memo=``, ``schedule=`` and ``allow_unused=`` are those of :func:`backward`.
+    For a :class:`~memokit.autodiff.Tensor` loss each gradient is an array
+    shaped like its node.
 
     >>> a, b = Value(2.0), Value(5.0)
     >>> grad(a * b + a, wrt=[a, b])
     [6.0, 2.0]
     """
-    result = backward(loss, wrt, memo=memo, schedule=schedule, allow_unused=allow_unused)
+    result = _run(loss, wrt, memo, schedule, allow_unused)
     if wrt is None:
         return dict(zip(result.wrt, result.gradients, strict=True))
     return list(result.gradients)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from memokit.tour.lessons import fib_text, mlp_text, progress
+from memokit.tour.lessons import fib_text, layers_text, mlp_text, progress
 
 __all__ = ["INTRO", "PROGRESS_AFTER", "STEPS", "WIDTH", "Step", "pictures_step", "run_tour"]
 
@@ -66,6 +66,7 @@ STEPS: tuple[Step, ...] = (
     Step("Naive against memoized backprop as the network deepens", mlp_text.scaling),
     Step("An LRU-bounded memo: memory kept against recomputation paid", mlp_text.memory),
     Step("Training the lecture's MLP on XOR", mlp_text.training),
+    Step("From scalars to layers: the lecture's network on real digits", layers_text.chapter),
 )
 
 #: The heading of the last step, which draws the pictures.

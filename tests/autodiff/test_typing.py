@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FILES = ["tests/typing/autodiff_pass.py", "tests/typing/autodiff_fail.py"]
+FILES = [
+    "tests/typing/autodiff_pass.py",
+    "tests/typing/autodiff_fail.py",
+    "tests/typing/tensor_pass.py",
+    "tests/typing/tensor_fail.py",
+]
 MYPY = [sys.executable, "-m", "mypy", "--strict", "--warn-unused-ignores", "--no-incremental"]
 
 

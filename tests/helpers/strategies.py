@@ -9,7 +9,7 @@ import math
 import operator
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, TypeAlias, TypeVar
+from typing import Any, NamedTuple, TypeAlias, TypeVar
 
 from hypothesis import strategies as st
 
@@ -269,6 +269,252 @@ def expression_dags(draw: st.DrawFn, *, max_leaves: int = 4, max_ops: int = 12) 
 
 # ============================================================================
 # end of autodiff section
+# ============================================================================
+
+
+# ============================================================================
+# autodiff on arrays (tests/autodiff/test_tensor_*.py)
+# NumPy and Tensor are imported when a strategy is drawn, so that this module
+# (and every scalar test) imports without NumPy.
+# ============================================================================
+
+
+@dataclass(frozen=True)
+class ArrayStep:
+    """One recorded array operation: its name, operands and non-array parameters.
+
+    An operand is an earlier node (:class:`Ref`), a number or an array
+    constant; ``leaf`` steps have no operands and make a new leaf.
+    """
+
+    op: str
+    args: tuple[Any, ...] = ()
+    params: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class ArrayExpressionDag:
+    """A random Tensor expression graph, and an independent record of its steps.
+
+    ``nodes`` holds one Tensor per step, in creation order; leaf steps made
+    the graph's leaves (``leaves``, in the same order). Shapes are drawn so
+    that every node broadcasts against ``(rows, cols)``, so binary operations
+    between any two nodes are valid and broadcast in every direction.
+    """
+
+    leaves: tuple[Any, ...]
+    steps: tuple[ArrayStep, ...]
+    nodes: tuple[Any, ...]
+
+    @property
+    def loss(self) -> Any:
+        """The last node: the sum of the totals of every node nothing else consumes."""
+        return self.nodes[-1]
+
+    def replay(self, leaf_values: Sequence[Any], ops: Mapping[str, Callable[..., Any]]) -> Any:
+        """Evaluate the recorded steps from ``leaf_values`` with the operations ``ops``."""
+        given = iter(leaf_values)
+        values: list[Any] = []
+        for step in self.steps:
+            if step.op == "leaf":
+                values.append(next(given))
+                continue
+            operands = [values[a.index] if isinstance(a, Ref) else a for a in step.args]
+            values.append(ops[step.op](*operands, *step.params))
+        return values[-1]
+
+
+def numpy_ops() -> dict[str, Callable[..., Any]]:
+    """The array operations written with NumPy alone: the reference a replay uses."""
+    import numpy as np
+
+    return {
+        "+": np.add,
+        "-": np.subtract,
+        "*": np.multiply,
+        "/": np.divide,
+        "**": np.power,
+        "neg": np.negative,
+        "exp": np.exp,
+        "log": np.log,
+        "tanh": np.tanh,
+        "sigmoid": lambda a: 1.0 / (1.0 + np.exp(-a)),
+        "relu": lambda a: np.maximum(a, 0.0),
+        "sum": lambda a, axis: a.sum(axis=axis, keepdims=True),
+        "mean": lambda a, axis: a.mean(axis=axis, keepdims=True),
+        "@": np.matmul,
+        "T": np.transpose,
+        "total": np.sum,
+    }
+
+
+def tensor_ops() -> dict[str, Callable[..., Any]]:
+    """The same operations on memokit Tensors: what the strategy builds with."""
+    return {
+        "+": operator.add,
+        "-": operator.sub,
+        "*": operator.mul,
+        "/": operator.truediv,
+        "**": operator.pow,
+        "neg": operator.neg,
+        "exp": lambda t: t.exp(),
+        "log": lambda t: t.log(),
+        "tanh": lambda t: t.tanh(),
+        "sigmoid": lambda t: t.sigmoid(),
+        "relu": lambda t: t.relu(),
+        "sum": lambda t, axis: t.sum(axis=axis, keepdims=True),
+        "mean": lambda t, axis: t.mean(axis=axis, keepdims=True),
+        "@": operator.matmul,
+        "T": lambda t: t.T,
+        "total": lambda t: t.sum(),
+    }
+
+
+_ARRAY_UNARY = ("neg", "exp", "log", "tanh", "sigmoid", "relu", "**", "sum", "mean", "T")
+_ARRAY_BINARY = ("+", "-", "*", "/", "@")
+
+
+class _ArrayBuilder:
+    """Builds Tensors and records each step alongside."""
+
+    def __init__(self, draw: st.DrawFn, rows: int, cols: int, dtype: Any) -> None:
+        import numpy as np
+
+        from memokit.autodiff import Tensor
+
+        self.np, self.tensor = np, Tensor
+        self.draw, self.rows, self.cols, self.dtype = draw, rows, cols, dtype
+        self.ops = tensor_ops()
+        self.nodes: list[Any] = []
+        self.steps: list[ArrayStep] = []
+        self.leaves: list[Any] = []
+
+    def shapes(self) -> list[tuple[int, ...]]:
+        """Shapes that broadcast against (rows, cols), every direction represented."""
+        r, c = self.rows, self.cols
+        return [(r, c), (c,), (1, c), (r, 1), ()]
+
+    def array(self, shape: tuple[int, ...]) -> Any:
+        """An array of ``shape`` with entries in [-2, 2] (a constant or a leaf's value)."""
+        size = int(self.np.prod(shape))
+        entries = self.draw(st.lists(leaf_values, min_size=size, max_size=size))
+        return self.np.asarray(entries, dtype=self.dtype).reshape(shape)
+
+    def leaf(self, shape: tuple[int, ...]) -> int:
+        """A new leaf of ``shape``; return its index."""
+        node = self.tensor(self.array(shape), label=f"x{len(self.leaves)}")
+        self.leaves.append(node)
+        self.steps.append(ArrayStep("leaf"))
+        self.nodes.append(node)
+        return len(self.nodes) - 1
+
+    def add(self, op: str, *args: Any, params: tuple[Any, ...] = ()) -> int:
+        """Build and record ``op(*args, *params)``; return the new node's index."""
+        operands = [self.nodes[a.index] if isinstance(a, Ref) else a for a in args]
+        node = self.ops[op](*operands, *params)
+        self.steps.append(ArrayStep(op, tuple(args), params))
+        self.nodes.append(node)
+        return len(self.nodes) - 1
+
+    def data(self, i: int) -> Any:
+        return self.nodes[i].data
+
+    def at_least_half(self, i: int) -> int:
+        """``i`` if every entry is >= 0.5, else ``i * i + 0.5`` (for log and x ** 1.5)."""
+        if self.np.all(self.data(i) >= 0.5):
+            return i
+        return self.add("+", Ref(self.add("*", Ref(i), Ref(i))), 0.5)
+
+    def away_from_zero(self, i: int) -> int:
+        """``i`` if every entry has |x| >= 0.5, else ``i * i + 1`` (for divisors)."""
+        if self.np.all(self.np.abs(self.data(i)) >= 0.5):
+            return i
+        return self.add("+", Ref(self.add("*", Ref(i), Ref(i))), 1.0)
+
+    def constant(self) -> Any:
+        """A number, or an array whose shape broadcasts against the others."""
+        if self.draw(st.booleans()):
+            return self.draw(constants)
+        shape = self.draw(st.sampled_from(self.shapes()))
+        return self.np.where(self.np.abs(a := self.array(shape)) < 0.5, 1.0, a).astype(self.dtype)
+
+
+@st.composite
+def array_expression_dags(
+    draw: st.DrawFn, *, max_leaves: int = 3, max_ops: int = 10, dtype: str = "float64"
+) -> ArrayExpressionDag:
+    """Random Tensor expression DAGs with fan-out and broadcasting, with a record of each step.
+
+    Leaves have shapes like (r, c), (c,), (1, c), (r, 1) and (), so a binary
+    operation between two nodes broadcasts one or both; numbers and array
+    constants appear on either side. Nodes are reused (one node feeding
+    several later ones, or one operation twice). The loss adds up the
+    totals of the nodes nothing else consumes. Inputs are kept inside each
+    operation's domain and relu's inputs away from its kink.
+    """
+    b = _ArrayBuilder(draw, draw(st.integers(1, 3)), draw(st.integers(1, 3)), dtype)
+    for _ in range(draw(st.integers(1, max_leaves))):
+        b.leaf(draw(st.sampled_from(b.shapes())))
+    for _ in range(draw(st.integers(1, max_ops))):
+        last = len(b.nodes) - 1
+        pick = st.integers(0, last) | st.integers(max(0, last - 2), last)
+        i = draw(pick)
+        op = draw(st.sampled_from(_ARRAY_UNARY + _ARRAY_BINARY))
+        shape = b.data(i).shape
+        if op == "@":
+            # The right operand is a new leaf whose shape, like every node's,
+            # broadcasts against (rows, cols): (k, cols) with k = 1 or rows.
+            if len(shape) == 1 and draw(st.booleans()):
+                right = shape  # a dot product of two vectors
+            elif shape and shape[-1] in (1, b.rows):
+                right = (shape[-1], b.cols)
+            else:
+                continue
+            new = b.add("@", Ref(i), Ref(b.leaf(right)))
+        elif op in _ARRAY_BINARY:
+            if draw(st.booleans()):  # two nodes, possibly the same one twice
+                j = draw(pick)
+                new = b.add(op, Ref(i), Ref(b.away_from_zero(j) if op == "/" else j))
+            elif draw(st.booleans()):  # a constant on the left: 2 - x, array / x
+                new = b.add(op, b.constant(), Ref(b.away_from_zero(i) if op == "/" else i))
+            else:
+                new = b.add(op, Ref(i), b.constant())
+        elif op == "**":
+            exponent = draw(st.sampled_from(_EXPONENTS))
+            if exponent == -1.0:
+                i = b.away_from_zero(i)
+            elif not exponent.is_integer():
+                i = b.at_least_half(i)
+            new = b.add(op, Ref(i), exponent)
+        elif op in ("sum", "mean"):
+            if not shape:
+                continue
+            new = b.add(op, Ref(i), params=(draw(st.integers(0, len(shape) - 1)),))
+        elif op == "T":
+            if len(shape) == 2 and shape[0] != shape[1]:
+                continue  # its transpose would not broadcast against the others
+            new = b.add(op, Ref(i))
+        elif op == "log":
+            new = b.add(op, Ref(b.at_least_half(i)))
+        elif op == "relu" and b.np.any(b.np.abs(b.data(i)) < 0.1):
+            # Away from the kink, both signs: (i * i + 0.5) times a constant of |c| >= 0.5.
+            new = b.add(op, Ref(b.add("*", Ref(b.at_least_half(i)), b.constant())))
+        elif op == "exp" and b.np.any(b.data(i) > 4.0):
+            new = b.add(op, Ref(b.add("tanh", Ref(i))))
+        else:
+            new = b.add(op, Ref(i))
+        if b.np.any(b.np.abs(b.data(new)) > _LIMIT):
+            b.add("tanh", Ref(new))
+    consumed = {a.index for s in b.steps for a in s.args if isinstance(a, Ref)}
+    sinks = [b.add("total", Ref(i)) for i in range(len(b.nodes)) if i not in consumed]
+    total = sinks[0]
+    for i in sinks[1:]:
+        total = b.add("+", Ref(total), Ref(i))
+    return ArrayExpressionDag(tuple(b.leaves), tuple(b.steps), tuple(b.nodes))
+
+
+# ============================================================================
+# end of autodiff on arrays section
 # ============================================================================
 
 

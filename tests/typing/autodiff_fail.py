@@ -30,12 +30,12 @@ grad(loss, wrt=[1.0])  # type: ignore[list-item]
 grad(loss, wrt=x)  # type: ignore[call-overload]
 grad([loss, x])  # type: ignore[call-overload]
 grad(3.0)  # type: ignore[call-overload]
-backward(loss, x)  # type: ignore[arg-type]
-backward((loss,))  # type: ignore[arg-type]
+backward(loss, x)  # type: ignore[call-overload]
+backward((loss,))  # type: ignore[call-overload]
 
 # memo= is a bool or an int; allow_unused only goes with wrt.
 grad(loss, wrt=[x], memo="lru")  # type: ignore[call-overload]
-backward(loss, memo=None)  # type: ignore[arg-type]
+backward(loss, memo=None)  # type: ignore[call-overload]
 grad(loss, allow_unused=True)  # type: ignore[call-overload]
 
 # The results keep their types.
@@ -46,4 +46,4 @@ count: int = backward(loss)[x]  # type: ignore[assignment]
 # forward's overrides map Values to numbers; gradcheck's tolerances are numbers.
 forward(loss, {x: "2"})  # type: ignore[dict-item]
 forward(loss, {1.0: 2.0})  # type: ignore[dict-item]
-gradcheck(loss, eps="small")  # type: ignore[arg-type]
+gradcheck(loss, eps="small")  # type: ignore[call-overload]

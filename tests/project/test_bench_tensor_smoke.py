@@ -1,0 +1,61 @@
+"""Smoke run of benchmarks/bench_tensor.py: --quick exits 0 and writes measured numbers."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.bench import positive, run_quick
+
+pytest.importorskip("numpy", reason="bench_tensor.py measures Tensors, which need NumPy")
+
+
+def _installed(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
+
+
+def test_bench_tensor_quick_measures_every_section(tmp_path: Path) -> None:
+    """--quick exits 0; every training row, checkpoint row and per-op row has measured numbers."""
+    out = tmp_path / "tensor.json"
+    proc = run_quick("bench_tensor.py", out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "targets" in proc.stdout
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["meta"]["quick"] is True and data["meta"]["python"] == sys.version
+
+    configs = {(r["hidden"], r["batch"], r["threads"]) for r in data["training"]}
+    assert configs == {(h, b, t) for h in (64, 256) for b in (32, 128) for t in ("1", "default")}
+    peers = {"memokit", "numpy"} | {p for p in ("torch", "autograd") if _installed(p)}
+    for row in data["training"]:
+        seconds = row["seconds"]
+        assert set(seconds) >= peers, row
+        for key in (*peers, "memokit forward", "memokit backward", "backward/forward"):
+            assert positive(seconds[key]), (key, row)
+        # Every row's first gradients agree with memokit's (float32 tolerance).
+        assert set(row["gradient_errors"]) == set(peers)
+        assert max(row["gradient_errors"].values()) < 1e-3, row
+
+    checkpoint = data["checkpoint"]
+    ks = [r["k"] for r in checkpoint["rows"] if r["adjoints"] == "4"]
+    assert ks[0] is None and len(ks) >= 4 and all(isinstance(k, int) for k in ks[1:])
+    for row in checkpoint["rows"]:
+        for key in ("peak_bytes", "seconds", "memory_vs_full", "time_vs_full"):
+            assert positive(row[key]), (key, row)
+    bounded = [r for r in checkpoint["rows"] if r["adjoints"] == "4" and r["k"] is not None]
+    assert bounded[-1]["recomputations"] > 0  # the smallest table recomputes
+    assert bounded[-1]["peak_bytes"] < bounded[0]["peak_bytes"]
+
+    per_op = data["per_op"]
+    for name in ("memokit", *(["torch"] if _installed("torch") else [])):
+        for collector in ("on", "off"):
+            assert positive(per_op[f"{name}, gc {collector}"]["forward_us_per_op"])
+            assert positive(per_op[f"{name}, gc {collector}"]["backward_us_per_op"])
+
+    for target in data["targets"]:
+        assert target["status"] in {"PASS", "FAIL", "SKIP"}, target
+        if target["status"] != "SKIP":
+            assert positive(target["measured"]), target
