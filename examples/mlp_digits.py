@@ -1,7 +1,7 @@
 """The lecture's network trained on real data: handwritten digits, by memoized backprop on arrays.
 
-Run it:  python examples/mlp_digits.py          (about 10 seconds; writes mlp_digits.png)
-         python examples/mlp_digits.py --quick  (a few seconds, no picture)
+Run it:  python examples/mlp_digits.py          (30 epochs; writes mlp_digits.png)
+         python examples/mlp_digits.py --quick  (a short run, no picture)
 
 The lecture's shape (an input layer, two hidden layers, an output layer)
 at the granularity libraries use: each node of the graph is a whole array
