@@ -124,7 +124,7 @@ class Tensor:
             )
 
     @classmethod
-    def apply(cls, op: Op, *operands: Any, params: tuple[Any, ...] = _NO_PARAMS) -> Tensor:
+    def apply(cls, op: Op, *operands: Any, params: tuple[Any, ...] = ()) -> Tensor:
         """Make the node ``op(*operands, *params)``; ``op`` returns (value, one VJP per operand).
 
         >>> def square(a):

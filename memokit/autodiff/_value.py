@@ -143,7 +143,7 @@ class Value:
         inputs: tuple[Value, ...] = (),
         local_grads: tuple[float, ...] = (),
         op: Op | None = None,
-        params: tuple[float, ...] = _NO_PARAMS,
+        params: tuple[float, ...] = (),
         label: str = "",
     ) -> None:
         self.data = float(data)
@@ -167,7 +167,7 @@ class Value:
             )
 
     @classmethod
-    def apply(cls, op: Op, *inputs: Value, params: tuple[float, ...] = _NO_PARAMS) -> Value:
+    def apply(cls, op: Op, *inputs: Value, params: tuple[float, ...] = ()) -> Value:
         """Make the node ``op(*inputs)``, recording its local derivatives."""
         value, grads = op(*[i.data for i in inputs], *params)
         return cls(value, inputs, grads, op, params)
