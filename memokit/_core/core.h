@@ -64,16 +64,19 @@ core_slot_offset(PyTypeObject *type, const char *name)
 {
     PyObject *descr = PyObject_GetAttrString((PyObject *)type, name);
     if (descr == NULL) {
-        return -1;
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return -1;
+        }
+        PyErr_Clear();
     }
     Py_ssize_t offset = -1;
-    if (Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
+    if (descr != NULL && Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
         PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
         if (member->type == Py_T_OBJECT_EX && !(member->flags & Py_READONLY)) {
             offset = member->offset;
         }
     }
-    Py_DECREF(descr);
+    Py_XDECREF(descr);
     if (offset < 0) {
         PyErr_Format(PyExc_TypeError,
                      "memokit's compiled core needs %s.%s to be a __slots__ member",
