@@ -20,8 +20,8 @@ import sys
 from setuptools import Extension, setup
 
 CORE = "memokit/_core"
-SOURCES = [f"{CORE}/module.c", f"{CORE}/dp_engine.c", f"{CORE}/sweep.c"]
-HEADERS = [f"{CORE}/core.h"]
+SOURCES = [f"{CORE}/{name}.c" for name in ("module", "dp_engine", "dp_stack", "sweep")]
+HEADERS = [f"{CORE}/core.h", f"{CORE}/dp_engine.h"]
 
 
 def wanted() -> bool:

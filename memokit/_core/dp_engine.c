@@ -18,89 +18,14 @@
  * created with (find_cycle, returned_request, yielded_twice). The cycle
  * check runs at the same stack heights; it finds a repeated sub-problem with
  * a dict per source and leaves the report, path and message to find_cycle.
+ * (The stack and the cycle checks are in dp_stack.c.)
  */
-#include "core.h"
+#include "dp_engine.h"
 
 /* The Python engine's _FIRST_CHECK and _NESTED_CHECK (counted in stack slots,
  * three per frame, as the Python engine's flat list is). */
 #define FIRST_CHECK 64
 #define NESTED_CHECK 4
-
-/* ------------------------------------------------------------ RunStack */
-
-typedef struct {
-    PyObject_HEAD
-    PyObject **items; /* (gen, source, key) per frame, bottom first: strong references */
-    Py_ssize_t len;   /* slots in use, 3 per frame */
-    Py_ssize_t cap;
-} RunStack;
-
-static void
-runstack_dealloc(RunStack *self)
-{
-    for (Py_ssize_t i = 0; i < self->len; i++) {
-        Py_DECREF(self->items[i]);
-    }
-    PyMem_Free(self->items);
-    Py_TYPE(self)->tp_free((PyObject *)self);
-}
-
-/* Not GC-tracked on purpose: nothing refers to a RunStack but its run and the
- * thread's list of runs, so it cannot be part of a reference cycle, and the
- * generators it holds count for the collector as held from outside. */
-PyTypeObject CoreRunStack_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "memokit._core._compiled.RunStack",
-    .tp_basicsize = sizeof(RunStack),
-    .tp_dealloc = (destructor)runstack_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "The frames of one running dp computation (internal).",
-};
-
-static int
-runstack_push(RunStack *stack, PyObject *gen, PyObject *source, PyObject *key)
-{
-    if (stack->len + 3 > stack->cap) {
-        Py_ssize_t cap = stack->cap ? 2 * stack->cap : 48;
-        PyObject **items = PyMem_Realloc(stack->items, (size_t)cap * sizeof(PyObject *));
-        if (items == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        stack->items = items;
-        stack->cap = cap;
-    }
-    stack->items[stack->len] = Py_NewRef(gen);
-    stack->items[stack->len + 1] = Py_NewRef(source);
-    stack->items[stack->len + 2] = Py_NewRef(key);
-    stack->len += 3;
-    return 0;
-}
-
-static void
-runstack_pop(RunStack *stack)
-{
-    stack->len -= 3;
-    Py_DECREF(stack->items[stack->len]);
-    Py_DECREF(stack->items[stack->len + 1]);
-    Py_DECREF(stack->items[stack->len + 2]);
-}
-
-/* ------------------------------------------------------------ DPEngine */
-
-typedef struct {
-    PyObject_HEAD
-    PyTypeObject *request_type;
-    PyTypeObject *source_type;
-    PyObject *find_cycle;       /* (flat stack list) -> raises CycleError */
-    PyObject *returned_request; /* (source, key, gen, request) -> TypeError */
-    PyObject *yielded_twice;    /* (request) -> TypeError */
-    PyObject *find_cycle_code;  /* its __code__, dropped from tracebacks; or NULL */
-    PyObject *reference;        /* the Python run() this replaces (for tests) */
-    Py_ssize_t req_source, req_key, req_gen, req_started; /* Request slot offsets */
-    Py_ssize_t src_data, src_put, src_misses;             /* Source slot offsets */
-    vectorcallfunc vectorcall;
-} DPEngine;
 
 static PyObject *str_throw;   /* "throw" */
 
@@ -136,176 +61,6 @@ engine_dealloc(DPEngine *self)
     PyObject_GC_UnTrack(self);
     engine_clear(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
-}
-
-/* A slot's object (borrowed), or NULL with AttributeError when it is unset. */
-static PyObject *
-slot(PyObject *obj, Py_ssize_t offset, const char *name)
-{
-    PyObject *value = CORE_SLOT(obj, offset);
-    if (value == NULL) {
-        PyErr_Format(PyExc_AttributeError, "'%.100s' object has no attribute '%s'",
-                     Py_TYPE(obj)->tp_name, name);
-    }
-    return value;
-}
-
-/* Replace a slot's object (the new reference is stolen). */
-static void
-set_slot(PyObject *obj, Py_ssize_t offset, PyObject *value)
-{
-    PyObject *old = CORE_SLOT(obj, offset);
-    CORE_SLOT(obj, offset) = value;
-    Py_XDECREF(old);
-}
-
-/* Raise again the exception being raised, without its leading traceback
- * entries from find_cycle (as the Python engine's _strip_engine_frames). */
-static void
-strip_find_cycle_frames(DPEngine *self)
-{
-    PyObject *exc = core_take_exception();
-    if (exc == NULL || self->find_cycle_code == NULL) {
-        if (exc != NULL) {
-            core_raise(exc);
-        }
-        return;
-    }
-    PyObject *tb = PyException_GetTraceback(exc);
-    while (tb != NULL && PyTraceBack_Check(tb)) {
-        PyTracebackObject *entry = (PyTracebackObject *)tb;
-        PyCodeObject *code = PyFrame_GetCode(entry->tb_frame);
-        int own = (PyObject *)code == self->find_cycle_code;
-        Py_DECREF(code);
-        if (!own) {
-            break;
-        }
-        PyObject *next = Py_XNewRef((PyObject *)entry->tb_next);
-        Py_SETREF(tb, next);
-    }
-    PyException_SetTraceback(exc, tb != NULL ? tb : Py_None);
-    Py_XDECREF(tb);
-    core_raise(exc);
-}
-
-/* Hand frames [first, last] (frame indexes) to find_cycle, which raises the
- * CycleError that describes them. Returns -1 with the error set. */
-static int
-report_cycle(DPEngine *self, PyObject *const *items, Py_ssize_t first, Py_ssize_t last)
-{
-    PyObject *flat = PyList_New(3 * (last - first + 1));
-    if (flat == NULL) {
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < 3 * (last - first + 1); i++) {
-        PyList_SET_ITEM(flat, i, Py_NewRef(items[3 * first + i]));
-    }
-    PyObject *result = PyObject_CallOneArg(self->find_cycle, flat);
-    Py_DECREF(flat);
-    if (result == NULL) {
-        strip_find_cycle_frames(self);
-        return -1;
-    }
-    Py_DECREF(result);
-    return 0; /* find_cycle saw no cycle (keys whose == is not consistent) */
-}
-
-/* The Python engine's _find_cycle(stack), with the search done here: raise
- * CycleError if a (source, key) occurs twice on the stack. A dict of keys per
- * source finds the first repeat; its first occurrence is then found by a scan
- * (once per error). Returns -1 with an error set, else 0. */
-static int
-check_stack(DPEngine *self, RunStack *stack)
-{
-    PyObject *per_source = PyDict_New();
-    if (per_source == NULL) {
-        return -1;
-    }
-    PyObject *last_source = NULL, *keys = NULL; /* borrowed */
-    int status = 0;
-    for (Py_ssize_t i = 0; i < stack->len; i += 3) {
-        PyObject *source = stack->items[i + 1], *key = stack->items[i + 2];
-        if (source != last_source) {
-            keys = PyDict_GetItemWithError(per_source, source);
-            if (keys == NULL) {
-                if (PyErr_Occurred() || (keys = PyDict_New()) == NULL) {
-                    status = -1;
-                    break;
-                }
-                int failed = PyDict_SetItem(per_source, source, keys);
-                Py_DECREF(keys); /* per_source holds it */
-                if (failed) {
-                    status = -1;
-                    break;
-                }
-            }
-            last_source = source;
-        }
-        Py_ssize_t before = PyDict_GET_SIZE(keys);
-        if (PyDict_SetDefault(keys, key, Py_None) == NULL) {
-            status = -1;
-            break;
-        }
-        if (PyDict_GET_SIZE(keys) == before) { /* seen before: find where */
-            for (Py_ssize_t j = 0; j < i; j += 3) {
-                if (stack->items[j + 1] != source) {
-                    continue;
-                }
-                int same = PyObject_RichCompareBool(stack->items[j + 2], key, Py_EQ);
-                if (same < 0) {
-                    status = -1;
-                    break;
-                }
-                if (same) {
-                    status = report_cycle(self, stack->items, j / 3, i / 3);
-                    break;
-                }
-            }
-            break;
-        }
-    }
-    Py_DECREF(per_source);
-    return status;
-}
-
-/* At a nesting depth that is a power of two (4 and up), look for a cycle
- * through plain code: the stacks of every run of this thread, then the root
- * request, handed to find_cycle as one flat list, as the Python engine does. */
-static int
-check_nesting(DPEngine *self, PyObject *runs, PyObject *root)
-{
-    PyObject *gen = slot(root, self->req_gen, "gen");
-    PyObject *source = gen ? slot(root, self->req_source, "source") : NULL;
-    PyObject *key = source ? slot(root, self->req_key, "key") : NULL;
-    if (key == NULL) {
-        return -1;
-    }
-    PyObject *flat = PyList_New(0);
-    if (flat == NULL) {
-        return -1;
-    }
-    for (Py_ssize_t r = 0; r < PyList_GET_SIZE(runs); r++) {
-        RunStack *outer = (RunStack *)PyList_GET_ITEM(runs, r);
-        for (Py_ssize_t i = 0; i < outer->len; i++) {
-            if (PyList_Append(flat, outer->items[i]) < 0) {
-                Py_DECREF(flat);
-                return -1;
-            }
-        }
-    }
-    if (PyList_Append(flat, gen) < 0 || PyList_Append(flat, source) < 0
-        || PyList_Append(flat, key) < 0) {
-        Py_DECREF(flat);
-        return -1;
-    }
-    PyObject *result = PyObject_CallOneArg(self->find_cycle, flat);
-    Py_DECREF(flat);
-    if (result == NULL) {
-        strip_find_cycle_frames(self);
-        return -1;
-    }
-    Py_DECREF(result);
-    return 0;
 }
 
 /* source.misses += 1 */
@@ -389,7 +144,7 @@ drive(DPEngine *self, RunStack *stack, PyObject *runs, PyObject *root)
 {
     Py_ssize_t nesting = PyList_GET_SIZE(runs);
     if (nesting >= NESTED_CHECK && (nesting & (nesting - 1)) == 0) {
-        if (check_nesting(self, runs, root) < 0) {
+        if (dp_check_nesting(self, runs, root) < 0) {
             return NULL;
         }
     }
@@ -443,7 +198,7 @@ next_item:
         t = gen;
         if (stack->len >= check_at) {
             check_at = 2 * stack->len;
-            if (check_stack(self, stack) < 0) {
+            if (dp_check_stack(self, stack) < 0) {
                 goto failed; /* the new frame never ran: the one below gets the error */
             }
         }
