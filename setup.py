@@ -10,6 +10,11 @@ says which one a process uses.
 ``MEMOKIT_NO_EXTENSIONS=1`` at build time skips the extension (at import
 time it makes memokit ignore a built one). Interpreters other than CPython
 never get it: the C uses CPython's API.
+
+Every build also copies the extension beside its sources, as
+``build_ext --inplace`` does: run from a checkout (``python -m memokit``, as
+the README does), Python imports the checkout's ``memokit/`` before the
+installed copy, and that one should run the compiled core too.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import os
 import sys
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 CORE = "memokit/_core"
 SOURCES = [f"{CORE}/{name}.c" for name in ("module", "dp_engine", "dp_stack", "sweep")]
@@ -30,6 +36,19 @@ def wanted() -> bool:
         print("memokit: MEMOKIT_NO_EXTENSIONS is set: building without the compiled core")
         return False
     return sys.implementation.name == "cpython"
+
+
+class build_core(build_ext):
+    """build_ext that also leaves the built extension in the source tree (see above)."""
+
+    def run(self) -> None:
+        super().run()
+        if self.inplace or self.editable_mode:
+            return  # setuptools has put it there already
+        try:
+            self.copy_extensions_to_source()
+        except OSError as error:  # a read-only checkout: the installed copy still has it
+            self.warn(f"memokit: could not copy the compiled core into the source tree: {error}")
 
 
 extensions = []
@@ -45,4 +64,4 @@ if wanted():
         )
     )
 
-setup(ext_modules=extensions)
+setup(ext_modules=extensions, cmdclass={"build_ext": build_core})
