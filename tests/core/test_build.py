@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import subprocess
@@ -33,8 +34,8 @@ def implementation_in_subprocess(**env: str) -> str:
 
 def test_implementation_says_whether_the_extension_is_loaded() -> None:
     """IMPLEMENTATION is "c" exactly when the compiled module is loaded."""
-    loaded = _core.compiled is not None
-    assert memokit.IMPLEMENTATION == ("c" if loaded else "python")
+    live = memokit.IMPLEMENTATION
+    assert live == ("c" if _core.compiled is not None else "python")
 
 
 def test_no_extensions_at_import_time_runs_the_reference() -> None:
@@ -57,7 +58,7 @@ def test_a_broken_extension_warns_and_falls_back(monkeypatch: pytest.MonkeyPatch
         raise ImportError(f"{name}: undefined symbol: PyFoo")
 
     monkeypatch.delenv("MEMOKIT_NO_EXTENSIONS", raising=False)
-    monkeypatch.setattr(_core.importlib, "import_module", broken)
+    monkeypatch.setattr(importlib, "import_module", broken)
     with pytest.warns(RuntimeWarning, match="failed to load.*undefined symbol.*Reinstall"):
         assert _core._load() is None
 
@@ -71,7 +72,7 @@ def test_a_missing_extension_is_quietly_the_pure_python_install(
         raise ModuleNotFoundError(f"No module named {name!r}", name=name)
 
     monkeypatch.delenv("MEMOKIT_NO_EXTENSIONS", raising=False)
-    monkeypatch.setattr(_core.importlib, "import_module", missing)
+    monkeypatch.setattr(importlib, "import_module", missing)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert _core._load() is None
