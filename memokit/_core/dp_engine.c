@@ -242,6 +242,10 @@ returned: /* the top frame returned `value` */
 
 failed: /* the top frame failed with the exception set: drop it, throw into the one below */
     exc = core_take_exception();
+    if (exc == NULL) { /* a C API call failed without saying why: never hand on NULL */
+        PyErr_SetString(PyExc_SystemError, "memokit's dp engine lost an exception");
+        exc = core_take_exception();
+    }
     if (stack->len > 0) {
         runstack_pop(stack);
     }
