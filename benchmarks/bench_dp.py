@@ -1,7 +1,7 @@
 """Time memokit's ``dp`` engine against memoized recursion and a bottom-up loop.
 
-Issue 3 ("Speed and memory") asks for per-sub-problem times, side by side in
-one process, of four ways to compute the same dynamic programme:
+Per-sub-problem times, side by side in one process, of four ways to compute
+the same dynamic programme:
 
 * ``dp``: memokit's explicit-stack engine (``x = yield f(...)``);
 * ``memoize``: plain recursion under ``@memokit.memoize``;
@@ -65,8 +65,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import memokit  # noqa: E402
-from memokit import dp  # noqa: E402
+from memokit import dp, memoize  # noqa: E402
 
 MOD = 1_000_000_007
 SEED = 20240611
@@ -188,11 +187,6 @@ def _lru(fn: Callable[..., int]) -> Any:
     return functools.lru_cache(maxsize=None)(fn)
 
 
-def _memoize() -> Callable[[Callable[..., int]], Any] | None:
-    # The @memoize row needs memokit.memoize (issue 2); without it the row is skipped.
-    return getattr(memokit, "memoize", None)
-
-
 @dataclass(frozen=True)
 class Problem:
     """One group of rows: a problem at one size, with a subject per row."""
@@ -200,19 +194,18 @@ class Problem:
     name: str
     rounds: int  # samples per row
     reps: int  # cold runs per sample (so that small problems give long samples)
-    subjects: dict[str, Subject | None]  # None: not available in this memokit
+    subjects: dict[str, Subject]
 
 
 def build_problems(
     fib_sizes: list[int], edit_len: int, plan: dict[int, tuple[int, int]]
 ) -> list[Problem]:
     """The Fibonacci sizes and the edit-distance problem, with their subjects."""
-    memoize = _memoize()
     problems = []
     for n in fib_sizes:
-        subjects: dict[str, Subject | None] = {
+        subjects = {
             "dp": fib_dp(n),
-            "memoize": None if memoize is None else fib_recursive(memoize, n),
+            "memoize": fib_recursive(memoize, n),
             "lru_cache": fib_recursive(_lru, n),
             "bottom_up": fib_bottom_up(n),
         }
@@ -222,7 +215,7 @@ def build_problems(
     b = "".join(rng.choice("ACGT") for _ in range(edit_len))
     subjects = {
         "dp": edit_dp(a, b),
-        "memoize": None if memoize is None else edit_recursive(memoize, a, b),
+        "memoize": edit_recursive(memoize, a, b),
         "lru_cache": edit_recursive(_lru, a, b),
         "bottom_up": edit_bottom_up(a, b),
     }
@@ -298,7 +291,7 @@ class DeepThread:
 
 def measure(problem: Problem, deep: DeepThread, gc_enabled: bool) -> dict[str, Result]:
     """Take ``problem.rounds`` interleaved rounds of samples; a failing row is not retried."""
-    results = {row: Result() for row, subject in problem.subjects.items() if subject is not None}
+    results = {row: Result() for row in problem.subjects}
     rng = random.Random(SEED)
     rows = list(results)
     gc_was_enabled = gc.isenabled()
@@ -309,7 +302,6 @@ def measure(problem: Problem, deep: DeepThread, gc_enabled: bool) -> dict[str, R
                 if results[row].error:
                     continue
                 subject = problem.subjects[row]
-                assert subject is not None
                 gc.collect()
                 if not gc_enabled:
                     gc.disable()
@@ -447,9 +439,6 @@ def table(all_results: dict[str, dict[str, Result]], problems: list[Problem]) ->
         reference = results.get(REFERENCE)
         ref = reference.median() if reference is not None and not reference.error else None
         for row in ROWS:
-            if problem.subjects.get(row) is None:
-                lines.append(f"{problem.name:<18} {row:<10} {'(not available)':>15}")
-                continue
             result = results[row]
             if result.error:
                 lines.append(f"{problem.name:<18} {row:<10} {result.error:>15}")
@@ -485,7 +474,7 @@ def memory_lines(name: str, memory: dict[str, Memory]) -> list[str]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Time memokit.dp against @memoize / lru_cache recursion and a bottom-up "
-        "loop on Fibonacci and edit distance (issue 3).",
+        "loop on Fibonacci and edit distance.",
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="write samples and results")
     parser.add_argument("--quick", action="store_true", help="small sizes, few rounds (seconds)")
@@ -518,9 +507,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Memory first, while the process has freed nothing it could reuse.
         for row in ROWS:
-            subject = biggest.subjects.get(row)
-            if subject is not None:
-                memory[row] = peak_memory(subject, row in RECURSIVE, fib_sizes[-1], args.stack_mb)
+            subject = biggest.subjects[row]
+            memory[row] = peak_memory(subject, row in RECURSIVE, fib_sizes[-1], args.stack_mb)
         for problem in problems:
             all_results[problem.name] = measure(problem, deep, not args.no_gc)
             wrong += check(problem.name, all_results[problem.name])

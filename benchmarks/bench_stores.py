@@ -1,9 +1,9 @@
 """Time persistent stores per call: SQLiteStore against joblib.Memory and diskcache, and RedisStore.
 
-Issue 6 ("Speed") asks for the hit and miss time per call of ``@memoize``
-over ``SQLiteStore`` next to ``joblib.Memory.cache`` and diskcache's
-``Cache.memoize``, for small values and for a 1 MB ``bytes`` payload, and
-for ``RedisStore`` on loopback. This script:
+The hit and miss time per call of ``@memoize`` over ``SQLiteStore`` next to
+``joblib.Memory.cache`` and diskcache's ``Cache.memoize``, for small values
+and for a 1 MiB ``bytes`` payload, and of ``RedisStore`` on loopback. This
+script:
 
 * decorates two functions per row: ``small(n) -> n`` and ``large(n)`` (the
   same 1 MiB ``bytes`` object for every ``n``), each store in a fresh
@@ -16,8 +16,8 @@ for ``RedisStore`` on loopback. This script:
   machine noise falls on every row alike;
 * reports the median and minimum in microseconds per call, and each median
   over SQLiteStore's median for the same operation;
-* prints PASS/FAIL for the issue's target (SQLiteStore's hit at least as
-  fast as diskcache's memoize and faster than joblib.Memory) from the
+* prints PASS/FAIL for memokit's target for this store (a hit at least as
+  fast as diskcache's memoize and faster than joblib.Memory's) from the
   medians: for small values with the default serializer (pickle, signed),
   and for the 1 MiB payload with it and with ``serializer="bytes"``;
 * times the pieces a 1 MiB hit can be made of, each alone (reading the
@@ -29,6 +29,15 @@ for ``RedisStore`` on loopback. This script:
 ``--crossover`` instead times hits and misses of ``SQLiteStore`` with values
 kept in the database against values kept in files, over a range of sizes:
 the measurement behind ``file_threshold``'s default.
+
+``--callgrind`` instead counts, with ``valgrind --tool=callgrind``, the
+instructions of one ``get`` and one ``set`` of a signed ``SQLiteStore``
+(small value, 1 MiB value), with the standard library's ``hmac`` (what the
+store uses) and with HMAC-SHA256 written by hand over two keyed ``hashlib``
+states (what it used before): each count is the difference of two runs
+that make different numbers of calls, divided by that difference, so the
+interpreter's start-up cancels out. Counts do not depend on the machine's
+load.
 
 memokit's pickle rows sign with a fixed benchmark secret; the json and bytes
 rows are unsigned (``MEMOKIT_CACHE_KEY`` is removed from this process's
@@ -42,6 +51,7 @@ Usage::
     python benchmarks/bench_stores.py                 # full run, ~20 seconds
     python benchmarks/bench_stores.py --quick         # smoke run, a few seconds
     python benchmarks/bench_stores.py --crossover     # database or file, by size
+    python benchmarks/bench_stores.py --callgrind     # instructions per get/set, by HMAC
     python benchmarks/bench_stores.py --redis-url redis://127.0.0.1:6379/0 --json out.json
 """
 
@@ -61,6 +71,7 @@ import random
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -236,9 +247,8 @@ def minor_faults() -> int:
 
     A value of 1 MiB lives in memory that the allocator may hand back to the
     kernel when it is freed; getting fresh pages again costs one fault per
-    4 KiB page, which on this kind of VM was measured at several us each.
-    How often that happens depends on the allocator's state, so the report
-    shows faults per call next to the times of the 1 MiB rows.
+    4 KiB page. How often that happens depends on the allocator's state, so
+    the report shows faults per call next to the times of the 1 MiB rows.
     """
     if resource is None:
         return 0
@@ -378,10 +388,10 @@ def pieces_us(workdir: Path, repeats: int) -> dict[str, tuple[float, float]]:
 # ---------------------------------------------------------------- report
 
 
-def parse_args(argv: list[str] | None) -> tuple[Config, Path | None, str | None, bool]:
+def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
     parser = argparse.ArgumentParser(
         description="Time memoize over SQLiteStore against joblib.Memory and diskcache, "
-        "and RedisStore on loopback, in one process (issue 6)."
+        "and RedisStore on loopback, in one process."
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="write samples and results")
     parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
@@ -393,6 +403,13 @@ def parse_args(argv: list[str] | None) -> tuple[Config, Path | None, str | None,
         action="store_true",
         help="instead: SQLiteStore with values in the database against values in files, by size",
     )
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="instead: instructions per get and set of a signed SQLiteStore, by HMAC, "
+        "counted by valgrind --tool=callgrind",
+    )
+    parser.add_argument("--calls", metavar="OP:SIZE:HMAC:N", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     repeats = args.repeats if args.repeats is not None else (3 if args.quick else 11)
     if repeats < 1:
@@ -404,7 +421,7 @@ def parse_args(argv: list[str] | None) -> tuple[Config, Path | None, str | None,
         large_misses=2 if args.quick else 4,
         quick=args.quick,
     )
-    return config, args.json, args.redis_url, args.crossover
+    return config, args
 
 
 def fmt(us: float) -> str:
@@ -419,12 +436,17 @@ def print_header(config: Config, peers: str, now: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    config, json_path, given_url, crossover_only = parse_args(argv)
+    config, args = parse_args(argv)
+    json_path, given_url = args.json, args.redis_url
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(errors="replace")
     # The unsigned rows must not pick up a secret from the environment.
     os.environ.pop("MEMOKIT_CACHE_KEY", None)
-    if crossover_only:
+    if args.calls:
+        return make_calls(args.calls)
+    if args.callgrind:
+        return callgrind()
+    if args.crossover:
         return crossover(config)
     started = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="bench_stores-"))
@@ -494,7 +516,7 @@ def main(argv: list[str] | None = None) -> int:
         us, faults = pieces[piece]
         print(f"  {fmt(us):>8}  {faults:>4,.0f}  {label}")
     print()
-    print('Target (issue 6 "Speed"): SQLiteStore hit <= diskcache memoize hit, < joblib hit.')
+    print("Target: SQLiteStore hit <= diskcache memoize hit, < joblib hit.")
     checks = verdicts(results)
     for check in checks:
         print("  " + check["text"])
@@ -705,6 +727,108 @@ def crossover(config: Config) -> int:
         line += "  " + ", ".join(f"{f:,.0f}" for f in faults)
         print(line.rstrip())
     print(f"run took {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+# ---------------------------------------------------------------- --callgrind
+
+#: The calls --callgrind counts, and the two numbers of calls whose counts it subtracts.
+COUNTED = {
+    ("get", "small"): (200, 1200),
+    ("set", "small"): (100, 400),
+    ("get", "1mib"): (5, 25),
+    ("set", "1mib"): (5, 25),
+}
+HMACS = ("stdlib", "by-hand")
+
+
+def _hand_codec() -> Any:
+    """A Codec whose tag is HMAC-SHA256 computed by hand (RFC 2104), as memokit once did."""
+    import hashlib
+
+    from memokit.stores._codec import Codec
+    from memokit.stores._keybytes import encode_length
+
+    class HandCodec(Codec):
+        __slots__ = ("_inner", "_outer")
+
+        def __init__(self, fmt: Any, secret: bytes) -> None:
+            super().__init__(fmt, secret)
+            key = secret.ljust(64, b"\0")  # secrets over 64 bytes not needed here
+            self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key) + self._header)
+            self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+        def _tag(self, context: bytes, prefix: Any, parts: list[Any]) -> bytes:
+            inner = self._inner.copy()
+            inner.update(encode_length(len(context)) + context)
+            if prefix:
+                inner.update(prefix)
+            for part in parts:
+                inner.update(part)
+            outer = self._outer.copy()
+            outer.update(inner.digest())
+            return outer.digest()
+
+    return HandCodec("pickle", SECRET.encode())
+
+
+def make_calls(spec: str) -> int:
+    """Make the calls ``OP:SIZE:HMAC:N`` names (what --callgrind runs under valgrind)."""
+    op, size, mac, n = spec.split(":")
+    workdir = Path(tempfile.mkdtemp(prefix="bench_stores-calls-"))
+    try:
+        store = SQLiteStore(workdir / "memokit.db", secret=SECRET).bind("bench:calls")
+        if mac == "by-hand":
+            store._codec = _hand_codec()
+        value: Any = 12345 if size == "small" else PAYLOAD
+        store.set(1, value)
+        if op == "get":
+            for _ in range(int(n)):
+                store.get(1)
+        else:
+            for _ in range(int(n)):
+                store.set(1, value)
+        assert store.get(1) == value
+        store.close()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def _instructions(spec: str, out: Path) -> int:
+    """The instructions callgrind counts in a run of ``--calls spec``."""
+    command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+    command += [sys.executable, str(Path(__file__).resolve()), "--calls", spec]
+    subprocess.run(command, check=True, capture_output=True)
+    for line in out.read_text().splitlines():
+        if line.startswith("summary:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no summary line in {out}")
+
+
+def callgrind() -> int:
+    """Print instructions per call of each counted call, with each HMAC, and their ratio."""
+    if shutil.which("valgrind") is None:
+        print("valgrind is not installed: nothing counted")
+        return 0
+    workdir = Path(tempfile.mkdtemp(prefix="bench_stores-callgrind-"))
+    print(f"bench_stores --callgrind  python {platform.python_version()}, "
+          f"SQLite {sqlite3.sqlite_version}; instructions per call")  # fmt: skip
+    print(f"{'call':<18}{'stdlib hmac':>14}{'by hand':>14}{'stdlib / by hand':>18}")
+    try:
+        for (op, size), (few, many) in COUNTED.items():
+            per_call = {}
+            for mac in HMACS:
+                counts = [
+                    _instructions(f"{op}:{size}:{mac}:{n}", workdir / f"{op}-{size}-{mac}-{n}")
+                    for n in (few, many)
+                ]
+                per_call[mac] = (counts[1] - counts[0]) / (many - few)
+            ratio = per_call["stdlib"] / per_call["by-hand"]
+            print(f"{op + ' ' + size:<18}{per_call['stdlib']:>14,.0f}"
+                  f"{per_call['by-hand']:>14,.0f}{ratio:>17.3f}x")  # fmt: skip
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 

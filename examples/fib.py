@@ -1,6 +1,10 @@
 """Naive Fibonacci against memoized Fibonacci: calls counted, times measured.
 
-Run it:  python examples/fib.py          (n up to 30, about a second)
+It follows the notes of a deep-learning lecture on memoization in
+backpropagation (as `python -m memokit tour` does), which define memoization
+with Fibonacci: naive recursion, then a dict-memoized fib(2000).
+
+Run it:  python examples/fib.py          (n up to 30)
          python examples/fib.py --quick  (n up to 25)
 """
 
@@ -11,7 +15,6 @@ import sys
 import time
 from collections.abc import Callable
 
-import memokit
 from memokit import memoize
 
 PHI = (1 + 5**0.5) / 2  # naive fib(n) makes about 1.45 * PHI**n calls
@@ -82,10 +85,7 @@ def main() -> None:
     except RecursionError as error:
         print(f"  RecursionError: {error}")
         print("  A cold fib(2000) nests 2,000 calls deep, past Python's recursion limit.")
-    if hasattr(memokit, "dp"):
-        print("memokit.dp runs such recursion without that limit: see `python -m memokit tour`.")
-    else:
-        print("memokit.dp, coming in a later release, runs such recursion without that limit.")
+    print("memokit.dp runs such recursion without that limit: see examples/dp_fib.py.")
 
 
 if __name__ == "__main__":

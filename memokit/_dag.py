@@ -8,9 +8,8 @@ The user describes the graph with two functions, ``inputs(node)`` and
 run with a list as its stack instead of Python's, so a chain of a million
 nodes needs no recursion limit.
 
-How one node runs (the hot path; each choice was measured in callgrind
-instruction counts on the gradient benchmark's chain, where the evaluator is
-most of the backward pass):
+How one node runs (the hot path; each choice was measured, see
+``docs/performance.md``, "Why the engines look the way they do"):
 
 * A node's frame is one tuple on the stack: the node, its key, an iterator
   over its inputs and the list of input values gathered so far. There is no generator
@@ -38,8 +37,9 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from memokit._dp_engine import short_repr
 from memokit._errors import CycleError
-from memokit._keys import IDENTITY_TYPES, identity_key
-from memokit.stores._memory import MISSING, Store, make_store
+from memokit._keys import IDENTITY_TYPES, check_key_hashable, identity_key
+from memokit._options import check_callable, check_function
+from memokit.stores._memory import MISSING, Store, fast_path, make_store
 
 __all__ = ["DagEvaluator", "DagStats"]
 
@@ -112,14 +112,17 @@ class DagEvaluator(Generic[N, V]):
         maxsize: int | None = None,
         store: Store[Any] | None = None,
     ) -> None:
-        if not callable(inputs) or not callable(compute):
-            raise TypeError("DagEvaluator needs inputs= and compute= functions")
-        if key is not None and not callable(key):
-            raise TypeError(f"key= must be a function of a node, got {key!r}")
+        owner = "DagEvaluator"
+        check_function(owner, "inputs", inputs, "a function that lists a node's inputs")
+        check_function(owner, "compute", compute, "a function of a node and its inputs' values")
+        check_callable(owner, "key", key, "a function of a node that returns its key")
         self._inputs = inputs
         self._compute = compute
         self._key = key
-        self._store: Store[Any] = make_store(maxsize, store)
+        self._store: Store[Any] = make_store(maxsize, store, owner=owner)
+        # The store's table, when the evaluator may read and write it directly.
+        fast = fast_path(self._store)
+        self._table = fast.table if fast and fast.touch is None and fast.direct_writes else None
         self._hits = 0
         self._computations = 0
         self._recomputations = 0
@@ -147,7 +150,7 @@ class DagEvaluator(Generic[N, V]):
         the nodes waiting on it store nothing, those finished keep their values.
         """
         store = self._store
-        data: dict[Hashable, Any] | None = store._data if self._dict else None  # type: ignore[attr-defined]
+        data = self._table
         get: Callable[[Hashable, Any], Any]
         if data is not None:
             get = data.get
@@ -184,7 +187,8 @@ class DagEvaluator(Generic[N, V]):
                     try:
                         entry = get(k, MISSING)
                     except TypeError:
-                        raise _unhashable_key(k, x) from None
+                        _check_key(k, x)
+                        raise
                     if entry is MISSING:
                         # A miss: this frame waits while x is computed.
                         push((node, key, it, values))
@@ -241,7 +245,8 @@ class DagEvaluator(Generic[N, V]):
         try:
             entry = self._store.get(k)
         except TypeError:
-            raise _unhashable_key(k, node) from None
+            _check_key(k, node)
+            raise
         if entry is MISSING:
             return self._run(node, k)
         self._hits += 1
@@ -310,8 +315,6 @@ def _check_cycle(stack: list[tuple[Any, Hashable, Any, Any]], node: object, key:
             )
 
 
-def _unhashable_key(key: object, node: object) -> TypeError:
-    return TypeError(
-        f"DagEvaluator's key= function returned an unhashable "
-        f"{type(key).__name__} for {short_repr(node)}: return a hashable key"
-    )
+def _check_key(key: object, node: object) -> None:
+    """Name the node whose key cannot be hashed, if that is what went wrong."""
+    check_key_hashable("DagEvaluator", key, f" for {short_repr(node)}")

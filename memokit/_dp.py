@@ -16,7 +16,9 @@ engine (:mod:`memokit._dp_engine`), which keeps the suspended frames on a list:
 depth is limited by memory only. Called directly inside a running dp frame
 (as ``fib(n - 1)`` above), it gives the stored value on a hit and otherwise a
 request that the engine resolves when the frame yields it. To mypy, ``fib``
-is simply ``(n: int) -> int``.
+is simply ``(n: int) -> int``. The wrapper comes from the generator that
+``@memoize`` uses (:mod:`memokit._codegen`): the same key, lookup, errors and
+controls; only what a miss does is dp's own.
 
 How a call tells the two cases apart: the wrapper checks whether its caller's
 frame is a dp frame. On CPython 3.12+ this reads the caller function's
@@ -28,25 +30,18 @@ code object is compared with the registered dp bodies.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import sys
 import types
 from collections.abc import Callable, Generator, Hashable
 from typing import Any, Concatenate, ParamSpec, Protocol, Self, TypeVar, overload
 
-from memokit._codegen import compile_function
+from memokit._codegen import compile_source, generated_name, wrapper_namespace, wrapper_source
+from memokit._controls import StoreArg, check_options, make_wrapper, option_record
 from memokit._dp_engine import Request, Source, run, short_repr
 from memokit._info import CacheInfo, CacheStats
-from memokit._keys import (
-    PREFIX,
-    call_shape,
-    check_hashable,
-    check_hashable_flat,
-    make_key,
-    qualified_name,
-)
-from memokit.stores._memory import MISSING, DictStore, Store, make_store
+from memokit._keys import PREFIX, call_shape, qualified_name
+from memokit.stores._memory import make_store
 
 __all__ = ["DPFunction", "dp"]
 
@@ -92,6 +87,10 @@ class DPFunction(Protocol[P, R_co]):
         """Forget the value stored for these arguments; return whether there was one."""
         ...
 
+    def cache_parameters(self) -> dict[str, Any]:
+        """Return the options the cache was made with."""
+        ...
+
     # On a class, access through an instance binds ``self`` (which is part of
     # the key: instances share one store).
     @overload
@@ -122,15 +121,15 @@ class _DPSource(Source):
     def __init__(
         self,
         put: Callable[[Hashable, Any], object],
-        data: dict[Hashable, Any] | None,
+        table: dict[Hashable, Any] | None,
         qualname: str,
         key_form: str,
     ) -> None:
-        super().__init__(put, data)
+        super().__init__(put, table)
         self.qualname = qualname  # as shown in messages: no "<locals>." prefix
         self.key_form = key_form  # "arg", "args" (key = the arguments) or "key"
 
-    def describe(self, key: Any, gen: Generator[Any, Any, Any] | None) -> str:
+    def describe(self, key: Any) -> str:
         """Return the call as it reads in messages, such as ``fib(3)``."""
         if self.key_form == "arg":
             return f"{self.qualname}({short_repr(key)})"
@@ -151,12 +150,45 @@ def _body_copy(fn: types.FunctionType) -> types.FunctionType:
     return body
 
 
+# Whether the wrapper's caller is a dp frame (see the module notes).
+if _frame_module is not None:
+    _IN_BODY = f"{PREFIX}frame_module(1).__class__ is {PREFIX}BodyModule"
+else:
+    _IN_BODY = (
+        f"(({PREFIX}code := {PREFIX}getframe(1).f_code) is {PREFIX}own_code "
+        f"or {PREFIX}id({PREFIX}code) in {PREFIX}body_codes)"
+    )
+
+
+def _miss_lines(call: str) -> Callable[[str], list[str]]:
+    """The wrapper's lines for a miss: a request for the sub-problem, yielded or run."""
+    p = PREFIX
+
+    def lines(key: str) -> list[str]:
+        return [
+            f"{p}misses += 1",
+            "# Not stored: a request for the sub-problem, which carries its generator.",
+            f"{p}request = {p}Request()",
+            f"{p}request.source = {p}source",
+            f"{p}request.key = {key}",
+            f"{p}request.gen = {p}body({call})",
+            f"{p}request.started = False",
+            "# Called in a dp frame, the request goes back to be yielded there;",
+            "# called from anywhere else, the engine computes it now.",
+            f"if {_IN_BODY}:",
+            f"    return {p}request",
+            f"return {p}run({p}request)",
+        ]
+
+    return lines
+
+
 def _wrap(
     fn: Callable[..., Generator[Any, Any, Any]],
     maxsize: int | None,
     typed: bool,
     user_key: Callable[..., Hashable] | None,
-    store_arg: Store[Any] | None,
+    store_arg: StoreArg | None,
 ) -> Any:
     if not inspect.isgeneratorfunction(fn):
         raise TypeError(
@@ -166,136 +198,39 @@ def _wrap(
         )
     if not isinstance(fn, types.FunctionType):
         raise TypeError(f"@dp needs a generator function defined with def; got {fn!r}")
-    if user_key is not None and not callable(user_key):
-        raise TypeError(f"key= must be a function of the call's arguments, got {user_key!r}")
     # A persistent store keeps each function's entries under its qualified name.
-    store = make_store(maxsize, store_arg, name=qualified_name(fn))
-    body = _body_copy(fn)
+    store = make_store(maxsize, store_arg, name=qualified_name(fn), owner="dp")
     qualname = fn.__qualname__
-    shown = qualname.rpartition("<locals>.")[2]  # how messages name the function
-    p = PREFIX
     shape = call_shape(fn, typed=typed, user_key=user_key)
-    ns: dict[str, Any]
-    if shape is not None:
-        ns = dict(shape.namespace)
-        params, key, call = shape.params, shape.key, shape.call
-        unhashable = f"{p}check({p}qualname, {p}labels, {shape.values})"
-        ns[f"{p}labels"] = shape.labels
-        if user_key is None and key in shape.labels:
-            key_form = "arg"
-        elif key == shape.values:
-            key_form = "args"
-        else:
-            key_form = "key"
-    else:  # parameters that clash with the generated names: flat keys
-        ns = {f"{p}make_key": make_key, f"{p}user_key": user_key, f"{p}typed": typed}
-        params = call = f"*{p}args, **{p}kwargs"
-        if user_key is not None:
-            key = f"{p}user_key(*{p}args, **{p}kwargs)"
-        else:
-            key = f"{p}make_key({p}args, {p}kwargs, {p}typed)"
-        unhashable = f"{p}check_flat({p}qualname, {p}args, {p}kwargs)"
+    if user_key is None and shape.key in shape.labels:
+        key_form = "arg"
+    elif shape.key == shape.values:
+        key_form = "args"
+    else:
         key_form = "key"
-    if type(store) is DictStore:
-        # The common case skips a Python-level method call per lookup and per
-        # insert: the engine uses the store's dict directly (same package,
-        # same semantics).
-        data: dict[Hashable, Any] | None = store._data
-        ns[f"{p}get"] = store._data.get
-        lookup = f"{p}get({p}key, {p}MISSING)"
-    else:
-        data = None
-        ns[f"{p}get"] = store.get
-        lookup = f"{p}get({p}key)"
-    source = _DPSource(store.set, data, shown, key_form)
-    if _frame_module is not None:
-        in_body = f"{p}frame_module(1).__class__ is {p}BodyModule"
-    else:
-        in_body = (
-            f"(({p}code := {p}getframe(1).f_code) is {p}own_code "
-            f"or {p}id({p}code) in {p}body_codes)"
-        )
-    if user_key is not None:
-        on_unhashable = (
-            f"raise TypeError({p}qualname + '(): the key= function returned an "
-            f"unhashable ' + {p}type({p}key).__name__ + '; return a hashable value "
-            f"such as a tuple') from None"
-        )
-    else:
-        on_unhashable = f"{unhashable}\n        raise"
-    ns.update(
+    access, namespace = wrapper_namespace(shape, qualname, store)
+    table = namespace[f"{PREFIX}table"] if access.direct_writes else None
+    shown = qualname.rpartition("<locals>.")[2]  # how messages name the function
+    namespace.update(
         {
-            f"{p}source": source,
-            f"{p}body": body,
-            f"{p}MISSING": MISSING,
-            f"{p}Request": Request,
-            f"{p}run": run,
-            f"{p}check": check_hashable,
-            f"{p}check_flat": check_hashable_flat,
-            f"{p}qualname": qualname,
-            f"{p}frame_module": _frame_module,
-            f"{p}BodyModule": _BodyModule,
-            f"{p}getframe": sys._getframe,
-            f"{p}body_codes": _body_codes,
-            f"{p}own_code": fn.__code__,
-            f"{p}id": id,
-            f"{p}type": type,
+            f"{PREFIX}source": _DPSource(store.set, table, shown, key_form),
+            f"{PREFIX}body": _body_copy(fn),
+            f"{PREFIX}Request": Request,
+            f"{PREFIX}run": run,
+            f"{PREFIX}frame_module": _frame_module,
+            f"{PREFIX}BodyModule": _BodyModule,
+            f"{PREFIX}getframe": sys._getframe,
+            f"{PREFIX}body_codes": _body_codes,
+            f"{PREFIX}own_code": fn.__code__,
+            f"{PREFIX}id": id,
         }
     )
-    name = fn.__name__ if fn.__name__.isidentifier() and not fn.__name__.startswith(p) else "dp"
-    # Look the key up first: a hit needs nothing else. On a miss, create the
-    # frame's generator and a request; inside a dp frame the request goes
-    # back to be yielded, anywhere else a new run computes it.
-    source_text = f"""\
-def {name}({params}):
-    {p}key = {key}
-    try:
-        {p}value = {lookup}
-    except TypeError:
-        {on_unhashable}
-    if {p}value is not {p}MISSING:
-        {p}source.hits += 1
-        return {p}value
-    {p}request = {p}Request()
-    {p}request.source = {p}source
-    {p}request.key = {p}key
-    {p}request.gen = {p}body({call})
-    {p}request.started = False
-    if {in_body}:
-        return {p}request
-    return {p}run({p}request)
-
-
-def {p}key_of({params}):
-    return {key}
-"""
-    wrapper = compile_function(source_text, name, ns, f"dp {qualname}")
-    key_of = ns[f"{p}key_of"]
-
-    def cache_info() -> CacheInfo:
-        """Return hits, misses, maxsize and current size."""
-        return CacheInfo(source.hits, source.misses, store.maxsize, len(store))
-
-    def cache_stats() -> CacheStats:
-        """Return :func:`cache_info` plus the store's eviction count."""
-        return CacheStats(source.hits, source.misses, store.maxsize, len(store), store.evictions)
-
-    def cache_clear() -> None:
-        """Forget every stored value and reset hits and misses."""
-        store.clear()
-        source.hits = 0
-        source.misses = 0
-
-    def cache_invalidate(*args: Any, **kwargs: Any) -> bool:
-        """Forget the value stored for these arguments; return whether there was one."""
-        return store.delete(key_of(*args, **kwargs))
-
-    functools.update_wrapper(wrapper, fn)
-    wrapper.cache_info = cache_info
-    wrapper.cache_stats = cache_stats
-    wrapper.cache_clear = cache_clear
-    wrapper.cache_invalidate = cache_invalidate
-    return wrapper
+    name = generated_name(fn.__name__, "dp")
+    miss = _miss_lines(shape.call)
+    source = wrapper_source(name, shape, access, miss, user_key=user_key is not None)
+    code = compile_source(source, f"dp wrapper of {qualname}")
+    options = option_record(maxsize, typed, user_key, store_arg)
+    return make_wrapper(code, namespace, fn, store, options)
 
 
 @overload
@@ -308,7 +243,7 @@ def dp(
     maxsize: int | None = None,
     typed: bool = False,
     key: Callable[..., Hashable] | None = None,
-    store: Store[Any] | None = None,
+    store: StoreArg | None = None,
 ) -> Callable[[Callable[P, Generator[Any, Any, R]]], DPFunction[P, R]]: ...
 
 
@@ -319,7 +254,7 @@ def dp(
     maxsize: int | None = None,
     typed: bool = False,
     key: Callable[..., Hashable] | None = None,
-    store: Store[Any] | None = None,
+    store: StoreArg | None = None,
 ) -> Any:
     """Memoize a generator-style recursion and run it without a recursion limit.
 
@@ -327,8 +262,9 @@ def dp(
     its value; call it like the plain function. ``maxsize=None`` (default)
     keeps every value, ``maxsize=N`` keeps the N most recently used (evicted
     sub-problems are recomputed when needed again), ``store=`` takes any
-    memokit store, ``typed=True`` keys ``f(1)`` and ``f(1.0)`` apart and
-    ``key=`` maps the arguments to the cache key.
+    memokit store (or a function that makes one), ``typed=True`` keys
+    ``f(1)`` and ``f(1.0)`` apart and ``key=`` maps the arguments to the
+    cache key. The options and the cache controls are those of ``@memoize``.
 
     >>> from collections.abc import Generator
     >>> @dp
@@ -343,6 +279,7 @@ def dp(
     >>> fib.cache_info()
     CacheInfo(hits=99998, misses=100001, maxsize=None, currsize=100001)
     """
+    check_options("dp", maxsize, typed, key, store)
     if fn is None:
         return lambda f: _wrap(f, maxsize, typed, key, store)
     return _wrap(fn, maxsize, typed, key, store)

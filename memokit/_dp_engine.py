@@ -8,24 +8,25 @@ sub-problem it needs and *returns* its own value. :func:`run` keeps the
 waiting generators on a list instead of the C stack, so depth is limited by
 memory, not by the recursion limit.
 
-How one sub-problem runs (the hot path; each choice was measured):
+How one sub-problem runs (the hot path; why each choice was made is
+measured in ``docs/performance.md``, "Why the engines look the way they do"):
 
-* The front end (the generated ``dp`` wrapper) looks the
-  key up first. A hit never reaches the engine as a request: the front end
-  returns the value, the frame yields it and the engine hands it straight
-  back. A miss creates the sub-problem's generator and a :class:`Request`
-  that carries it. Once the frame starts, the stack keeps only what resumes
-  it, its source and its key (three list slots): on a deep stack the cyclic
-  GC, which revisits every live container, then has one object per frame to
-  look at (its generator) instead of two.
+* The front end (the generated ``dp`` wrapper) looks the key up first. A hit
+  never reaches the engine as a request: the front end returns the value,
+  the frame yields it and the engine hands it straight back. A miss creates
+  the sub-problem's generator and a :class:`Request` that carries it. Once
+  the frame starts, the stack keeps only what resumes it, its source and its
+  key (three list slots): on a deep stack the cyclic GC, which revisits
+  every live container, then has one object per frame to look at (its
+  generator) instead of two.
 * A frame's return value normally arrives through a *trampoline*: a small
-  generator whose ``yield from`` receives the return value directly. Catching
-  ``StopIteration`` instead added about 0.6 us per frame on CPython 3.11 in
-  our measurements, where a whole frame costs about 1 us.
-  Trampolines are reused (an idle pool per thread), so a thread needs as many
-  as its computations are deep, and keeps at most :data:`_TRAMPOLINES`.
-  Frames deeper than that are driven directly and end with ``StopIteration``:
-  a very deep computation then needs no extra object per frame.
+  generator whose ``yield from`` receives the return value directly, where
+  catching the ``StopIteration`` of every finished frame would cost a large
+  part of what the frame itself costs. Trampolines are reused (an idle pool
+  per thread), so a thread needs as many as its computations are deep, and
+  keeps at most :data:`_TRAMPOLINES`. Frames deeper than that are driven
+  directly and end with ``StopIteration``: a very deep computation then
+  needs no extra object per frame.
 * Cycles are looked for when the stack reaches a depth twice that of the last
   check and no pooled trampoline is left: each check is O(depth), O(1) per
   frame in total, and a cycle, which makes the stack grow for ever, is always
@@ -48,7 +49,7 @@ from memokit._errors import CycleError
 
 __all__ = ["Request", "Source", "run", "short_repr"]
 
-#: Most trampolines one thread creates (about 200 bytes each).
+#: Most trampolines one thread creates (each a small generator and its frame).
 _TRAMPOLINES = 4096
 # The first cycle check happens at this depth, later ones each time it doubles.
 _FIRST_CHECK = 64
@@ -80,33 +81,24 @@ def short_repr(value: object) -> str:
 class Source:
     """Where requests come from: one per ``dp`` function.
 
-    The engine stores a finished value with ``data[key] = value`` when
-    ``data`` is the store's dict, else with ``put(key, value)``. The engine
-    counts ``misses`` (frames started); the front end counts ``hits``.
+    The engine stores a finished value with ``table[key] = value`` when
+    ``table`` is the store's table and such a write is complete (the
+    store's fast path says so), else with ``put(key, value)``.
     """
 
-    __slots__ = ("data", "hits", "misses", "put")
+    __slots__ = ("put", "table")
 
     def __init__(
         self,
         put: Callable[[Hashable, Any], object],
-        data: dict[Hashable, Any] | None = None,
+        table: dict[Hashable, Any] | None = None,
     ) -> None:
         self.put = put
-        self.data = data
-        self.hits = 0
-        self.misses = 0
+        self.table = table
 
-    def describe(self, key: Hashable, gen: Generator[Any, Any, Any] | None) -> str:
-        """Return how a sub-problem reads in error messages (such as ``fib(3)``).
-
-        ``gen`` is the sub-problem's generator, when known.
-        """
+    def describe(self, key: Hashable) -> str:
+        """Return how a sub-problem reads in error messages (such as ``fib(3)``)."""
         return short_repr(key)
-
-    def path_entry(self, key: Hashable, gen: Generator[Any, Any, Any] | None) -> object:
-        """Return what stands for a sub-problem in ``CycleError.path``."""
-        return key
 
 
 def _misuse(operation: str) -> Callable[..., NoReturn]:
@@ -135,7 +127,7 @@ class Request:
 
     def describe(self) -> str:
         """Return the sub-call as it reads in messages, such as ``fib(3)``."""
-        return self.source.describe(self.key, self.gen)
+        return self.source.describe(self.key)
 
     def _explain(self, operation: str) -> str:
         call = self.describe()
@@ -238,17 +230,6 @@ def _yielded_twice(request: Request) -> TypeError:
     )
 
 
-def _body(t: Any) -> Any:
-    """Return the frame generator that ``t`` (a trampoline or the frame itself) runs.
-
-    For error messages only: it reads the trampoline's local variable.
-    """
-    if t.gi_code is not _trampoline.__code__:
-        return t
-    frame = t.gi_frame
-    return None if frame is None else frame.f_locals.get("gen")
-
-
 def _find_cycle(stack: list[Any]) -> None:
     """Raise :class:`CycleError` if a sub-problem occurs twice in a flat stack.
 
@@ -258,11 +239,11 @@ def _find_cycle(stack: list[Any]) -> None:
     for i in range(0, len(stack), 3):
         j = first.setdefault((id(stack[i + 1]), stack[i + 2]), i)
         if j != i:
-            cycle = [(stack[k + 1], stack[k + 2], _body(stack[k])) for k in range(j, i + 1, 3)]
+            cycle = [(stack[k + 1], stack[k + 2]) for k in range(j, i + 1, 3)]
             raise CycleError(
-                [source.path_entry(key, gen) for source, key, gen in cycle],
+                [key for _, key in cycle],
                 "a sub-problem depends on itself: "
-                + " -> ".join(source.describe(key, gen) for source, key, gen in cycle),
+                + " -> ".join(source.describe(key) for source, key in cycle),
             )
 
 
@@ -327,10 +308,10 @@ def run(root: Request) -> Any:
                     if req is box:  # the running frame returned box[0]
                         value = box[0]
                         if value.__class__ is Request:
-                            raise _returned_request(source.describe(key, _body(t)), value)
-                        data = source.data
-                        if data is not None:
-                            data[key] = value
+                            raise _returned_request(source.describe(key), value)
+                        table = source.table
+                        if table is not None:
+                            table[key] = value
                         else:
                             source.put(key, value)
                         pop()
@@ -352,7 +333,6 @@ def run(root: Request) -> Any:
                             continue
                         req.started = True
                         source = req.source
-                        source.misses += 1
                         key = req.key
                         gen = req.gen
                         if pool:

@@ -153,16 +153,19 @@ class AsyncFlightTable:
         self,
         key: Hashable,
         compute: Callable[[], Coroutine[Any, Any, Any]],
-        peek: Callable[[Hashable, Any], Any],
+        peek: Callable[[Hashable], Any],
         missing: Any,
     ) -> Any:
-        """Await the flight for ``key``, starting it with ``compute()`` if none is running."""
+        """Await the flight for ``key``, starting it with ``compute()`` if none is running.
+
+        ``peek(key)`` looks the key up in the store, ``missing`` if absent.
+        """
         loop = asyncio.get_running_loop()
         flights = self.flights
         flight = flights.get(key)
         if flight is None or flight.loop is not loop or flight.task.done():
             # A flight may have finished between the caller's lookup and now.
-            value = peek(key, missing)
+            value = peek(key)
             if value is not missing:
                 return value
             flight = _AsyncFlight(loop, loop.create_task(compute()))

@@ -32,6 +32,7 @@ __all__ = [
     "call_shape",
     "check_hashable",
     "check_hashable_flat",
+    "check_key_hashable",
     "identity_key",
     "is_identity_type",
     "make_key",
@@ -78,6 +79,11 @@ class CallShape:
     ``labels``/``values`` name and fetch each parameter for error messages.
     ``key_params`` is ``params`` without a method's receiver (``self``),
     which is forwarded in ``call`` but never part of the key.
+    ``key_hashes_values`` says that evaluating ``key`` already hashes some
+    argument values (a ``**kwargs`` frozenset), so it can fail on one.
+    A *flat* shape (``flat=True``) takes ``*args, **kwargs`` and keys them
+    as :func:`make_key` does: the shape of a function whose signature cannot
+    be read.
     """
 
     params: str
@@ -87,6 +93,15 @@ class CallShape:
     values: str
     labels: tuple[str, ...]
     namespace: dict[str, Any]
+    key_hashes_values: bool = False
+    flat: bool = False
+
+    def checker(self, qualname: str) -> Callable[[tuple[Any, ...]], None]:
+        """Return the check that names the unhashable argument among ``values``."""
+        if self.flat:
+            return lambda values: check_hashable_flat(qualname, values[0], values[1])
+        labels = self.labels
+        return lambda values: check_hashable(qualname, labels, values)
 
 
 def call_shape(
@@ -95,27 +110,35 @@ def call_shape(
     skip_first: bool = False,
     typed: bool = False,
     user_key: Callable[..., Hashable] | None = None,
-) -> CallShape | None:
-    """Describe ``fn``'s signature for code generation, or ``None`` if it cannot be read.
+) -> CallShape:
+    """Describe ``fn``'s signature for code generation.
 
     With ``skip_first`` the first parameter (``self``/``cls``) is the
     receiver: it stays in the signature and the forwarded call, but not in
-    the key (each receiver has its own cache).
+    the key (each receiver has its own cache). A signature that cannot be
+    read, or that uses the names generated code reserves, gives the flat
+    shape.
+
+    >>> shape = call_shape(lambda a, b=2: a)
+    >>> shape.params, shape.key, shape.call
+    ('a, b=_mk_default1', '(a, b)', 'a, b')
+    >>> call_shape(lambda _mk_a: 0).params
+    '*args, **kwargs'
     """
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
-        return None
+        return _flat_shape(typed, user_key)
     parameters = list(sig.parameters.values())
     P = inspect.Parameter
     receiver: list[str] = []
     if skip_first:
         if not parameters or parameters[0].kind not in (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD):
-            return None
+            return _flat_shape(typed, user_key)
         receiver = [parameters[0].name]
         parameters = parameters[1:]
     if any(p.name.startswith(PREFIX) for p in [*parameters, *sig.parameters.values()]):
-        return None
+        return _flat_shape(typed, user_key)
 
     namespace: dict[str, Any] = {
         f"{PREFIX}type": type,
@@ -186,6 +209,7 @@ def call_shape(
     if receiver and params and params[0] == "/":
         params = params[1:]  # the receiver was the only positional-only parameter
         receiver.append("/")
+    var_keyword = any(p.kind is P.VAR_KEYWORD for p in parameters)
     return CallShape(
         params=", ".join(receiver + params),
         key_params=", ".join(params),
@@ -194,6 +218,26 @@ def call_shape(
         values=values,
         labels=tuple(labels),
         namespace=namespace,
+        key_hashes_values=var_keyword and user_key is None,
+    )
+
+
+def _flat_shape(typed: bool, user_key: Callable[..., Hashable] | None) -> CallShape:
+    namespace: dict[str, Any] = {f"{PREFIX}make_key": make_key, f"{PREFIX}typed": typed}
+    if user_key is not None:
+        namespace[f"{PREFIX}user_key"] = user_key
+        key = f"{PREFIX}user_key(*args, **kwargs)"
+    else:
+        key = f"{PREFIX}make_key(args, kwargs, {PREFIX}typed)"
+    return CallShape(
+        params="*args, **kwargs",
+        key_params="*args, **kwargs",
+        key=key,
+        call="*args, **kwargs",
+        values="(args, kwargs)",
+        labels=(),
+        namespace=namespace,
+        flat=True,
     )
 
 
@@ -246,6 +290,25 @@ def check_hashable_flat(qualname: str, args: tuple[Any, ...], kwargs: Mapping[st
     """:func:`check_hashable` for calls to functions without a readable signature."""
     labels = tuple(f"argument {i + 1}" for i in range(len(args))) + tuple(kwargs)
     check_hashable(qualname, labels, (*args, *kwargs.values()))
+
+
+def check_key_hashable(caller: str, key: object, context: str = "") -> None:
+    """Raise a ``TypeError`` saying that a ``key=`` function returned ``key``, if it is unhashable.
+
+    ``caller`` names who called the key function, ``context`` may say for
+    what. Returns quietly if ``key`` hashes (the caller then re-raises the
+    original error, which came from somewhere else).
+
+    >>> check_key_hashable("f()", [1])
+    Traceback (most recent call last):
+    TypeError: f(): the key= function returned an unhashable list;
+    return a hashable value such as a tuple
+    """
+    if _unhashable_in(key):
+        raise TypeError(
+            f"{caller}: the key= function returned an unhashable {type(key).__name__}"
+            f"{context}; return a hashable value such as a tuple"
+        )
 
 
 # ---------------------------------------------------------------- nodes and functions

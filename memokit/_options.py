@@ -23,8 +23,10 @@ from typing import Any
 __all__ = [
     "check_bool",
     "check_callable",
+    "check_function",
     "check_maxsize",
     "check_seconds",
+    "check_store_or_maxsize",
     "check_version",
 ]
 
@@ -71,3 +73,19 @@ def check_callable(owner: str, option: str, value: object, what: str) -> Callabl
     if value is not None and not callable(value):
         raise TypeError(f"{owner}({option}=...) takes {what}, got {type(value).__name__}")
     return value
+
+
+def check_function(owner: str, option: str, value: object, what: str) -> Callable[..., Any]:
+    """Return ``value`` if it is callable (``None`` is refused too), else raise TypeError."""
+    if not callable(value):
+        raise TypeError(f"{owner}({option}=...) takes {what}, got {type(value).__name__}")
+    return value
+
+
+def check_store_or_maxsize(owner: str, maxsize: object, store: object) -> None:
+    """Raise TypeError if both ``maxsize=`` and ``store=`` are given: a store has its own bound."""
+    if maxsize is not None and store is not None:
+        raise TypeError(
+            f"{owner}() got both maxsize= and store=: give the bound to the store "
+            f"instead, e.g. store=LRUStore({maxsize!r})"
+        )

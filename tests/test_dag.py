@@ -313,9 +313,9 @@ def test_custom_store() -> None:
 
 def test_bad_arguments_are_refused() -> None:
     """Missing functions, conflicting store options and unhashable keys give clear TypeErrors."""
-    with pytest.raises(TypeError, match="inputs= and compute="):
+    with pytest.raises(TypeError, match=r"DagEvaluator\(inputs=\.\.\.\) takes a function"):
         DagEvaluator(inputs=None, compute=lambda n, v: 0)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="either maxsize= or store="):
+    with pytest.raises(TypeError, match=r"DagEvaluator\(\) got both maxsize= and store="):
         DagEvaluator(inputs=list, compute=lambda n, v: 0, maxsize=3, store=LRUStore(3))
 
     def listed(n: int) -> Any:

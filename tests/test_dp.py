@@ -258,9 +258,9 @@ def test_custom_store_is_used() -> None:
     assert fib(30) == fib_loop(30)
     assert len(store) == 3
     assert store.get(30) == fib_loop(30)
-    with pytest.raises(TypeError, match="either maxsize= or store="):
+    with pytest.raises(TypeError, match=r"dp\(\) got both maxsize= and store="):
         make_fib(store=DictStore(), maxsize=3)
-    with pytest.raises(TypeError, match="Store protocol"):
+    with pytest.raises(TypeError, match=r"dp\(store=\.\.\.\) takes a Store"):
         make_fib(store={})
 
 

@@ -8,9 +8,10 @@ file, shared by the processes of a machine) and :class:`RedisStore` (a
 server, shared across machines).
 """
 
-from memokit.stores._memory import MISSING, DictStore, LRUStore, Missing, Store
+from memokit.stores._codec import BadEntryWarning
+from memokit.stores._memory import DictStore, LRUStore
+from memokit.stores._protocol import MISSING, Missing, Store
 from memokit.stores._redis import RedisStore, StoreUnavailableError, StoreUnavailableWarning
-from memokit.stores._serialize import BadEntryWarning
 from memokit.stores._sqlite import SQLiteStore
 
 __all__ = [

@@ -1,89 +1,64 @@
-"""Stores: where memoized results live.
+"""In-memory stores, the one way engines may reach past their methods, and store options.
 
-Every engine in memokit (``memoize``, ``dp``, ``DagEvaluator``) keeps its
-results in an object that follows the small :class:`Store` protocol, so a new
-store (on disk, across machines) plugs into all of them at once.
+:class:`DictStore` keeps everything; :class:`LRUStore` keeps a bounded number
+of the most recently used entries. Both follow the :class:`Store` protocol
+(:mod:`memokit.stores._protocol`), as every other store does.
 
-Statistics are split by who can know them: the *engine* counts hits and misses
-(they describe calls), the *store* counts evictions (only it decides them).
-
-Two optional methods let a store shared beyond one process take part without
-any engine changing shape (``SQLiteStore`` and ``RedisStore`` have both):
-
-* ``bind(name) -> Store``: the store keeps entries of many functions apart.
-  An engine that knows its function's qualified name calls it once, when it
-  builds the cache (:func:`bind_store`), and uses the store it returns. Such
-  a store also has a ``name`` attribute, ``""`` until bound; an engine with
-  no name to give (``DagEvaluator``) accepts only a bound one.
-* ``get_or_compute(key, compute) -> value``: the store runs single-flight
-  across processes. ``@memoize``'s miss path calls it, after its own
-  single-flight between threads, instead of ``compute()`` then ``set``.
+An engine's hot path may skip a Python-level method call per lookup by
+reading an in-memory store's table directly. :func:`fast_path` is the only
+place that decides when it may, and how: it hands out a :class:`FastPath`
+for a store whose methods it knows (the exact classes below, configured so
+that a direct read means what ``get`` means), and ``None`` for every other
+store, which engines then use through its methods only.
 """
 
 from __future__ import annotations
 
-import enum
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
-from typing import Any, Final, Generic, Literal, Protocol, TypeVar, runtime_checkable
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, Literal, NamedTuple, TypeVar, cast
 
-__all__ = ["MISSING", "DictStore", "LRUStore", "Missing", "Store", "bind_store", "make_store"]
+from memokit._options import check_maxsize, check_store_or_maxsize
+from memokit.stores._protocol import MISSING, Missing, Store, bind_store
+
+__all__ = [
+    "MISSING",
+    "DictStore",
+    "FastPath",
+    "LRUStore",
+    "Missing",
+    "Store",
+    "bind_store",
+    "check_store_option",
+    "fast_path",
+    "is_store_factory",
+    "make_store",
+    "resolve_store",
+]
 
 V = TypeVar("V")
 
 
-class Missing(enum.Enum):
-    """Type of :data:`MISSING`, the marker a store returns for an absent key."""
+class FastPath(NamedTuple):
+    """Direct access to an in-memory store's table, for an engine's hot path.
 
-    MISSING = "MISSING"
-
-    def __repr__(self) -> str:
-        return "memokit.MISSING"
-
-
-#: Returned by :meth:`Store.get` when the key is absent (``None`` is a valid
-#: cached value, so it cannot play that role).
-MISSING: Final = Missing.MISSING
-
-
-@runtime_checkable
-class Store(Protocol[V]):
-    """The protocol every memokit store follows.
-
-    Keys are hashable; values are whatever the engine stores. All methods
-    must be safe to call from several threads.
+    Every operation it allows means exactly what the store's own method
+    means. Reading: ``table.get(key, MISSING)``, or ``key in table`` then
+    ``table[key]``, reads like ``store.get(key)``, provided ``touch(key)`` is
+    called after each hit when ``touch`` is not ``None`` (an LRU store records
+    the use). Writing: ``table[key] = value`` stores like ``store.set`` only
+    when ``direct_writes`` is true; otherwise writes go through ``store.set``.
+    Engines take a store's fast path once, when they build a cache, so it
+    must hold for the store's lifetime.
     """
 
-    @property
-    def maxsize(self) -> int | None:
-        """The most entries the store keeps, or ``None`` for no bound."""
-        ...
-
-    @property
-    def evictions(self) -> int:
-        """How many entries the store has dropped to respect ``maxsize``."""
-        ...
-
-    def get(self, key: Hashable) -> V | Literal[Missing.MISSING]:
-        """Return the value stored under ``key``, or :data:`MISSING`."""
-        ...
-
-    def set(self, key: Hashable, value: V) -> None:
-        """Store ``value`` under ``key``, evicting if the store is full."""
-        ...
-
-    def delete(self, key: Hashable) -> bool:
-        """Forget ``key``; return whether it was present."""
-        ...
-
-    def clear(self) -> None:
-        """Forget every entry."""
-        ...
-
-    def __len__(self) -> int:
-        """Return the number of entries held now."""
-        ...
+    #: The store's own table (a dict: reads are single C calls).
+    table: dict[Hashable, Any]
+    #: Called with the key after a hit, or ``None`` when a hit records nothing.
+    touch: Callable[[Hashable], object] | None
+    #: Whether ``table[key] = value`` is a complete ``set``.
+    direct_writes: bool
 
 
 class DictStore(Generic[V]):
@@ -132,6 +107,10 @@ class DictStore(Generic[V]):
         """Forget every entry."""
         self._data.clear()
 
+    def _fast_path(self) -> FastPath:
+        # get and set are exactly a dict's get and item assignment.
+        return FastPath(cast(dict[Hashable, Any], self._data), None, True)
+
     def __len__(self) -> int:
         return len(self._data)
 
@@ -158,14 +137,11 @@ class LRUStore(Generic[V]):
     __slots__ = ("_data", "_evictions", "_lock", "_maxsize")
 
     def __init__(self, maxsize: int) -> None:
-        if isinstance(maxsize, bool) or not isinstance(maxsize, int):
+        if maxsize is None:
             raise TypeError(
-                f"LRUStore maxsize must be an int, got {type(maxsize).__name__} "
-                f"{maxsize!r}; use DictStore for an unbounded store"
+                "LRUStore(maxsize=...) takes an int, got None: a DictStore is the unbounded store"
             )
-        if maxsize < 0:
-            raise ValueError(f"LRUStore maxsize must be >= 0, got {maxsize}")
-        self._maxsize = maxsize
+        self._maxsize = cast(int, check_maxsize("LRUStore", maxsize, allow_none=False))
         self._data: OrderedDict[Hashable, V] = OrderedDict()
         self._evictions = 0
         # Writers take the lock so that "check size, evict, insert" is one
@@ -197,8 +173,8 @@ class LRUStore(Generic[V]):
 
     def set(self, key: Hashable, value: V) -> None:
         """Store ``value`` under ``key``, first evicting the oldest entry if full."""
-        # acquire()/release() rather than "with": measured at half the cost,
-        # and this runs on every miss of a bounded cache.
+        # acquire()/release() rather than "with": the cheaper of the two, and
+        # this runs on every miss of a bounded cache.
         self._lock.acquire()
         try:
             data = self._data
@@ -223,6 +199,12 @@ class LRUStore(Generic[V]):
         with self._lock:
             self._data.clear()
 
+    def _fast_path(self) -> FastPath:
+        # A read is the table's get plus move_to_end on a hit (get above);
+        # a write must evict and count, so it stays set().
+        data = cast(OrderedDict[Hashable, Any], self._data)
+        return FastPath(data, data.move_to_end, False)
+
     def __len__(self) -> int:
         return len(self._data)
 
@@ -230,48 +212,91 @@ class LRUStore(Generic[V]):
         return f"LRUStore(maxsize={self._maxsize}, <{len(self._data)} entries>)"
 
 
-def make_store(maxsize: int | None, store: object = None, name: str | None = None) -> Store[Any]:
-    """Return ``store`` checked against the protocol, or a new one for ``maxsize``.
+def fast_path(store: object) -> FastPath | None:
+    """Return how an engine may reach ``store``'s table directly, or ``None``: use its methods.
 
-    ``maxsize=None`` gives a :class:`DictStore`, an int an :class:`LRUStore`;
-    giving both is an error, since a store carries its own bound. With a
-    ``name`` (the cached function's qualified name), a store that keeps many
-    functions apart is bound to it (:func:`bind_store`).
+    Only the exact in-memory classes offer one (a subclass may give ``get``
+    or ``set`` another meaning), and only as configured so that the access
+    it allows means what their methods mean.
+
+    >>> fast_path(DictStore()).direct_writes, fast_path(LRUStore(8)).direct_writes
+    (True, False)
+    >>> class Audited(DictStore[int]):
+    ...     pass
+    >>> fast_path(Audited()) is None
+    True
     """
+    if type(store) is DictStore or type(store) is LRUStore:
+        return store._fast_path()
+    return None
+
+
+def is_store_factory(store: object) -> bool:
+    """Whether a ``store=`` option is a function (or class) that makes a store, not a store."""
+    # A store class passes the runtime protocol check too: it has the methods.
+    return store is not None and (isinstance(store, type) or not isinstance(store, Store))
+
+
+def check_store_option(owner: str, maxsize: object, store: object) -> int | None:
+    """Check the ``maxsize=`` and ``store=`` options as ``owner``'s caller wrote them.
+
+    Returns ``maxsize``. ``store`` is a store, a function that makes one, or ``None``.
+
+    >>> check_store_option("dp", None, 3)
+    Traceback (most recent call last):
+    TypeError: dp(store=...) takes a Store (get/set/delete/clear/len)
+    or a function that makes one, got int
+    """
+    checked = check_maxsize(owner, maxsize)
+    check_store_or_maxsize(owner, checked, store)
+    if store is not None and not (isinstance(store, Store) or callable(store)):
+        raise TypeError(
+            f"{owner}(store=...) takes a Store (get/set/delete/clear/len) or a function "
+            f"that makes one, got {type(store).__name__}"
+        )
+    return checked
+
+
+def resolve_store(owner: str, maxsize: int | None, store: object) -> Store[Any]:
+    """Return the store a checked ``store=`` option names: new, made by a factory, or given."""
     if store is None:
         return DictStore() if maxsize is None else LRUStore(maxsize)
-    if maxsize is not None:
-        raise TypeError("pass either maxsize= or store=, not both (a store sets its own bound)")
-    if not isinstance(store, Store):
-        raise TypeError(
-            f"store= must follow the memokit Store protocol "
-            f"(get/set/delete/clear/__len__/maxsize/evictions), got {type(store).__name__}"
-        )
+    if is_store_factory(store):
+        made = cast(Callable[[], object], store)()
+        if not isinstance(made, Store):
+            raise TypeError(
+                f"{owner}(store=...) factory returned {type(made).__name__}, not a Store"
+            )
+        return made
+    return cast(Store[Any], store)
+
+
+def make_store(
+    maxsize: int | None, store: object = None, name: str | None = None, *, owner: str = "make_store"
+) -> Store[Any]:
+    """Return the store for one cache from its ``maxsize=`` and ``store=`` options.
+
+    ``maxsize=None`` gives a :class:`DictStore`, an int an :class:`LRUStore`;
+    ``store=`` gives a store, or a function that makes one; giving both is an
+    error, since a store carries its own bound. With a ``name`` (the cached
+    function's qualified name), a store that keeps many functions apart is
+    bound to it (:func:`bind_store`). ``owner`` names the caller in errors.
+
+    >>> make_store(None), make_store(2)
+    (DictStore(<0 entries>), LRUStore(maxsize=2, <0 entries>))
+    >>> make_store(2, DictStore(), owner="dp")
+    Traceback (most recent call last):
+    TypeError: dp() got both maxsize= and store=: give the bound to the store instead,
+    e.g. store=LRUStore(2)
+    """
+    made = resolve_store(owner, check_store_option(owner, maxsize, store), store)
     if name is not None:
-        return bind_store(store, name)
-    if getattr(store, "bind", None) is not None and not getattr(store, "name", ""):
+        return bind_store(made, name)
+    if getattr(made, "bind", None) is not None and not getattr(made, "name", ""):
         # An engine with no function name to give (DagEvaluator) would file
         # its entries with those of every other user of this store object.
         raise TypeError(
-            f"this {type(store).__name__} keeps the entries of many functions apart by name, "
+            f"this {type(made).__name__} keeps the entries of many functions apart by name, "
             f"and this cache has none to give it: pass store=store.bind('a-unique-name')"
         )
-    return store
-
-
-def bind_store(store: Store[V], name: str) -> Store[V]:
-    """Return ``store.bind(name)`` for a store that keeps functions apart by name, else ``store``.
-
-    >>> store: DictStore[int] = DictStore()
-    >>> bind_store(store, "module:function") is store  # in-memory stores serve one cache
-    True
-    """
-    bind = getattr(store, "bind", None)
-    if bind is None:
-        return store
-    bound = bind(name)
-    if not isinstance(bound, Store):
-        raise TypeError(
-            f"{type(store).__name__}.bind() returned {type(bound).__name__}, not a Store"
-        )
-    return bound
+    return made

@@ -11,7 +11,7 @@ Redis keys (all bytes)::
 
 The lengths make the namespace part unambiguous (a name may contain ``:``),
 so two functions, or two versions, never share a key; ``<key>`` is
-:func:`memokit.stores._serialize.storage_key` of the cache key. Expiry is Redis's
+:func:`~memokit.stores._keybytes.storage_key` of the cache key. Expiry is Redis's
 own (``PX``); bounding memory is Redis's job too (``maxmemory`` and an
 eviction policy), so ``maxsize`` is always ``None`` here.
 
@@ -27,25 +27,17 @@ and every entry is signed), so neither mode gives a wrong or partial result.
 
 from __future__ import annotations
 
-import threading
 import time
 import warnings
 import weakref
 from collections.abc import Callable
 from typing import Any, Literal
 
+from memokit.stores._codec import BadEntry
+from memokit.stores._keybytes import storage_key
 from memokit.stores._leases import KEEPER, new_token, wait_delays
-from memokit.stores._memory import MISSING, Missing
-from memokit.stores._serialize import (
-    BadEntry,
-    Codec,
-    NamedViews,
-    check_seconds,
-    make_codec,
-    namespace_context,
-    storage_key,
-    warn_bad_entry,
-)
+from memokit.stores._persistent import NamedViews, Shared
+from memokit.stores._protocol import MISSING, Missing
 
 __all__ = ["RedisStore", "StoreUnavailableError", "StoreUnavailableWarning"]
 
@@ -100,12 +92,12 @@ def _glob_escape(raw: bytes) -> bytes:
     return b"".join(b"\\" + bytes((c,)) if c in _GLOB_SPECIAL else bytes((c,)) for c in raw)
 
 
-class _Server:
+class _Server(Shared):
     """One Redis client and what every view of it shares."""
 
-    def __init__(self, client: Any, where: str, redis: Any, owned: bool) -> None:
+    def __init__(self, client: Any, place: str, redis: Any, owned: bool) -> None:
+        super().__init__("RedisStore", place)
         self.client = client
-        self.where = where
         # A client made from a URL is the store's: closed with it, or when it
         # is collected (not left to the garbage collector, which may reach the
         # sockets first and warn, ResourceWarning). A client given is the
@@ -117,10 +109,8 @@ class _Server:
         self.put_and_release = client.register_script(_PUT_AND_RELEASE)
         self.release = client.register_script(_RELEASE)
         self.renew = client.register_script(_RENEW)
-        self.lock = threading.Lock()
         self.failures = 0
         self.warned_down = False
-        self.warned_bad = False
 
 
 class RedisStore(NamedViews):
@@ -160,22 +150,23 @@ class RedisStore(NamedViews):
         timeout: float = 5.0,
         lock_ttl: float = 30.0,
     ) -> None:
-        owner = "RedisStore"
         if on_error not in ("raise", "compute"):
             raise ValueError(
                 f"RedisStore(on_error=...) takes 'raise' or 'compute', got {on_error!r}"
             )
         if not isinstance(prefix, str) or not prefix:
             raise TypeError(f"RedisStore(prefix=...) takes a non-empty str, got {prefix!r}")
-        if isinstance(version, bool) or not isinstance(version, str | int):
-            raise TypeError(f"RedisStore(version=...) takes a str or an int, got {version!r}")
-        self._ttl = None if ttl is None else check_seconds(owner, "ttl", ttl)
-        self._lock_ttl = check_seconds(owner, "lock_ttl", lock_ttl)
-        seconds = check_seconds(owner, "timeout", timeout)
-        self._codec: Codec = make_codec(serializer, secret, owner)
+        seconds = self._configure(
+            "RedisStore",
+            version=version,
+            ttl=ttl,
+            lock_ttl=lock_ttl,
+            timeout=timeout,
+            serializer=serializer,
+            secret=secret,
+        )
         self._on_error = on_error
         self._prefix = prefix
-        self._version = str(version)
         module = _import_redis()
         if isinstance(redis, str):
             from redis.backoff import ExponentialBackoff
@@ -203,11 +194,12 @@ class RedisStore(NamedViews):
             )
         where = f"{kwargs.get('host', kwargs.get('path', '?'))}:{kwargs.get('port', '')}"
         where += f"/{kwargs.get('db', 0)}"
-        self._server = _Server(client, where, module, owned=isinstance(redis, str))
-        self._name = ""
+        self._server = self._shared = _Server(client, where, module, owned=isinstance(redis, str))
         self._init_view()
 
     def _init_view(self) -> None:
+        super()._init_view()
+
         def part(text: str) -> bytes:
             raw = text.encode()
             return str(len(raw)).encode() + b":" + raw + b":"
@@ -215,8 +207,6 @@ class RedisStore(NamedViews):
         ns = self._prefix.encode() + b":" + part(self._name) + part(self._version)
         self._values = ns + b"v"
         self._leases = ns + b"l"
-        self._context = namespace_context(self._name, self._version)
-        self._rejected = 0
 
     # ---------------------------------------------------------------- properties
 
@@ -237,7 +227,7 @@ class RedisStore(NamedViews):
         server = self._server
         if self._on_error == "raise":
             raise StoreUnavailableError(
-                f"RedisStore could not {what} at {server.where} ({type(exc).__name__}: {exc}). "
+                f"RedisStore could not {what} at {server.place} ({type(exc).__name__}: {exc}). "
                 f"The call's result is not returned or cached. Check that the server is "
                 f"reachable, or pass on_error='compute' to compute without the cache while "
                 f"it is not."
@@ -249,7 +239,7 @@ class RedisStore(NamedViews):
         if first:
             warnings.warn(
                 StoreUnavailableWarning(
-                    f"RedisStore could not {what} at {server.where} ({type(exc).__name__}: "
+                    f"RedisStore could not {what} at {server.place} ({type(exc).__name__}: "
                     f"{exc}); computing without the cache while Redis is unreachable "
                     f"(on_error='compute'). Later failures are counted in store.errors "
                     f"without a warning."
@@ -267,12 +257,7 @@ class RedisStore(NamedViews):
             server.release(keys=[self._values + kb], args=[entry])
         except server.errors:
             pass
-        with server.lock:
-            self._rejected += 1
-            first = not server.warned_bad
-            server.warned_bad = True
-        if first:
-            warn_bad_entry(f"RedisStore({server.where})", self._name, reason)
+        self._count_rejected(reason, stacklevel=2)
         return MISSING
 
     # ---------------------------------------------------------------- the Store protocol
@@ -353,14 +338,11 @@ class RedisStore(NamedViews):
         if self._server.owned:
             self._server.client.close()
 
-    def __repr__(self) -> str:
-        name = f", name={self._name!r}" if self._name else ""
-        version = f", version={self._version!r}" if self._version else ""
+    def _size(self) -> str:
         try:
-            size = f"{len(self._scan())} entries"
+            return f"{len(self._scan())} entries"
         except self._server.errors:
-            size = "unreachable"
-        return f"RedisStore({self._server.where!r}{name}{version}, <{size}>)"
+            return "unreachable"
 
     # ---------------------------------------------------------------- cross-process single flight
 

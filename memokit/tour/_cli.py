@@ -27,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
         "tour",
         help="run the lesson: naive vs memoized recursion and backprop, measured live",
         description=(
-            "Naive vs memoized Fibonacci, Python's recursion limit and memokit.dp, then the"
+            "Follows the notes of a deep-learning lecture on memoization in backpropagation:"
+            " naive vs memoized Fibonacci, Python's recursion limit and memokit.dp, then the"
             " lecture's MLP: ∂L/∂w¹₁₁ as two paths, the shared adjoint, finite differences,"
             " naive vs memoized vs LRU backprop as depth grows, training. Ends by drawing"
             " pictures into --out."

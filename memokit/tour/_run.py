@@ -29,13 +29,22 @@ from typing import TextIO
 
 from memokit.tour.lessons import fib_text, mlp_text, progress
 
-__all__ = ["PROGRESS_AFTER", "STEPS", "WIDTH", "Step", "pictures_step", "run_tour"]
+__all__ = ["INTRO", "PROGRESS_AFTER", "STEPS", "WIDTH", "Step", "pictures_step", "run_tour"]
 
 #: Prose lines are wrapped to this many columns.
 WIDTH = 88
 
 #: Seconds a step runs before its progress line appears.
 PROGRESS_AFTER = 1.0
+
+#: The tour's first paragraph: what "the lecture" and "the notes" of every step are.
+INTRO = (
+    "This tour follows the notes of a deep-learning lecture on memoization in"
+    " backpropagation. The lecture defines memoization with Fibonacci, naive and with a"
+    " dict, then differentiates a small network in which ∂L/∂w¹₁₁ flows along two paths"
+    " that share their terms, and concludes: backpropagation = chain rule + memoization."
+    " Each step below runs part of that lesson with memokit and prints what it measures."
+)
 
 
 @dataclass(frozen=True)
@@ -119,6 +128,8 @@ def run_tour(
     status = _Status(progress_to)
     with status.running():
         status.say(f"memokit tour · {mode} · {python}", stream)
+        status.say("", stream)
+        status.say(textwrap.fill(INTRO, WIDTH, break_on_hyphens=False), stream)
         for number, step in enumerate(steps, 1):
             status.say(f"\n== {number}/{len(steps)}  {step.heading} ==\n", stream)
             status.begin(f"{number}/{len(steps)}", step.heading)

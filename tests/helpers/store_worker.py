@@ -1,7 +1,8 @@
 """A separate process that uses a persistent store, for the cross-process tests.
 
-The helpers at the top (``spawn``, ``run_together``, ``computations`` ...)
-are what the tests import; the rest runs in the worker process.
+The helpers at the top (``spawn``, ``run_together``, ``computations``,
+``fork_child`` ...) are what the tests import; the rest runs in the worker
+process.
 
 Run as ``python tests/helpers/store_worker.py '<json config>'``. The config says
 which store to open (``"sqlite"`` with a path, or ``"redis"`` with a URL)
@@ -15,7 +16,7 @@ and what to do:
   ``"fail": true`` it raises. ``"sleep"`` slows each computation down.
   With ``"value_kib": k`` it returns :func:`pattern` ``(n, k)`` instead of
   ``n * n``, and the worker prints each result's SHA-256 (hex).
-* ``"keys"``: print :func:`memokit.stores._serialize.storage_key` of ``keys``
+* ``"keys"``: print :func:`memokit.stores._keybytes.storage_key` of ``keys``
   (decoded from JSON, with ``["frozenset", [...]]`` and ``["tuple", [...]]``
   for those types) as hex, to compare encodings across hash seeds.
 * ``"write"``: store :func:`pattern` ``(n, 300)`` under keys n = 0, 1, 2, ... for ever,
@@ -45,13 +46,17 @@ import sqlite3
 import subprocess
 import sys
 import time
+import traceback
+import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import memokit.stores._sqlite
+import memokit.stores._sqlite._files
 from memokit import RedisStore, SQLiteStore, Store, memoize
-from memokit.stores._serialize import storage_key
+from memokit.stores._keybytes import storage_key
+from memokit.stores._sqlite._files import ValueFiles
 
 SECRET = "cross-process-test-secret"
 WORKER = Path(__file__).resolve()
@@ -89,6 +94,12 @@ def computations(log: Path) -> list[tuple[int, int, float]]:
     return [(int(pid), int(n), float(at)) for pid, n, at in (line.split() for line in lines)]
 
 
+def connection(store: SQLiteStore) -> sqlite3.Connection:
+    """This thread's connection to the store's file (opened if it has none)."""
+    with store._db.session() as conn:
+        return conn
+
+
 def is_open(conn: sqlite3.Connection) -> bool:
     """Whether an SQLite connection still works (a closed one raises ProgrammingError)."""
     try:
@@ -115,6 +126,88 @@ def run_together(configs: list[dict[str, Any]], tmp: Path) -> list[Any]:
     wait_for(lambda: all((tmp / f"ready-{i}").exists() for i in range(len(configs))), 60)
     (tmp / "go").touch()
     return [finish(proc) for proc in procs]
+
+
+@dataclass(frozen=True)
+class Child:
+    """A child made by :func:`fork_child`: its pid, and the pipe it reports through."""
+
+    pid: int
+    reader: int
+
+    def result(self, timeout: float = 60) -> Any:
+        """Wait for the child and return what its work returned; fail if it failed or hung.
+
+        A child still running after ``timeout`` seconds is killed, so a hang
+        fails the test instead of hanging the suite.
+        """
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                done, status = os.waitpid(self.pid, os.WNOHANG)
+                if done:
+                    break
+                if time.monotonic() > deadline:
+                    os.kill(self.pid, signal.SIGKILL)
+                    os.waitpid(self.pid, 0)
+                    raise AssertionError(f"forked child hung: killed after {timeout} s")
+                time.sleep(0.01)
+            report = b""
+            while chunk := os.read(self.reader, 65536):
+                report += chunk
+        finally:
+            os.close(self.reader)
+        code = os.waitstatus_to_exitcode(status)
+        assert code == 0, f"forked child failed (exit status {code}):\n{report.decode()}"
+        return json.loads(report)
+
+
+def _threads() -> int:
+    """The process's threads, as Python 3.12+ counts them before warning (native ones too)."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except FileNotFoundError:  # not Linux
+        return len(sys._current_frames())
+
+
+def fork_child(work: Callable[[], Any]) -> Child:
+    """Run ``work()`` in a child made by ``os.fork``; its JSON result comes from ``.result()``.
+
+    The child reports through a pipe and always ends with ``os._exit``, so
+    it never returns into the test run. Python 3.12+ warns (a
+    DeprecationWarning) when a process with other threads forks: that
+    warning is taken only then, and any other warning is issued again.
+    """
+    reader, writer = os.pipe()
+    threads = _threads() > 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pid = os.fork()
+    if pid == 0:  # the child
+        code = 1
+        try:
+            os.close(reader)
+            try:
+                report = json.dumps(work())
+                code = 0
+            except BaseException:
+                report = traceback.format_exc()
+            data = report.encode()
+            while data:
+                data = data[os.write(writer, data) :]
+        finally:
+            os._exit(code)
+    os.close(writer)
+    about_fork = [
+        w for w in caught if w.category is DeprecationWarning and "fork()" in str(w.message)
+    ]
+    # Expected only when other threads ran: one that ends while the fork waits
+    # for its call (see memokit.stores._sqlite._fork) may leave none to warn about.
+    assert len(about_fork) <= (1 if threads and sys.version_info >= (3, 12) else 0), caught
+    for w in caught:
+        if w not in about_fork:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return Child(pid, reader)
 
 
 # ---------------------------------------------------------------- the worker
@@ -161,26 +254,26 @@ def die_while_writing(store: Store[Any], at: str) -> None:
     def die() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
-    database = memokit.stores._sqlite._Database
+    files = ValueFiles
     if at == "writing":
-        write_all = memokit.stores._sqlite._write_all
+        write_all = memokit.stores._sqlite._files.write_all
 
         def write_half(fd: int, head: bytes, parts: Any) -> None:
             data = b"".join(parts)
             write_all(fd, head, [data[: len(data) // 2]])
             die()
 
-        memokit.stores._sqlite._write_all = write_half
+        memokit.stores._sqlite._files.write_all = write_half
     elif at == "renamed":
-        place = database.place
+        place = files.place
 
         def place_and_die(self: Any, name: str) -> None:
             place(self, name)
             die()
 
-        database.place = place_and_die  # type: ignore[method-assign]
+        files.place = place_and_die  # type: ignore[method-assign]
     else:
-        remove = database.remove
+        remove = files.remove
 
         def die_before_removing(self: Any, names: Any) -> None:
             names = list(names)
@@ -188,7 +281,7 @@ def die_while_writing(store: Store[Any], at: str) -> None:
                 die()
             remove(self, names)
 
-        database.remove = die_before_removing  # type: ignore[method-assign]
+        files.remove = die_before_removing  # type: ignore[method-assign]
     store.set(1, pattern(2, 300))
     raise AssertionError(f"still alive after the second write (at={at!r})")
 

@@ -1,8 +1,9 @@
-"""SQLiteStore's own file and faults: the schema, large values, SIGKILL, fork.
+"""SQLiteStore's own file and faults: the schema, large values, SIGKILL, paths, permissions.
 
 The Store contract and the persistent-store contract run on SQLiteStore in
 tests/stores/test_stores.py; the scenarios both stores share across processes are in
-tests/stores/test_store_processes.py; this file holds what needs the file itself.
+tests/stores/test_store_processes.py, forks in tests/stores/test_store_fork.py; this
+file holds what needs the file itself.
 Computations are counted through the workers' O_APPEND log
 (tests/helpers/store_worker.py).
 """
@@ -12,24 +13,29 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import shutil
 import signal
 import sqlite3
+import tempfile
 import threading
 import time
-import warnings
 from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from memokit import MISSING, BadEntryWarning, SQLiteStore
-from memokit.stores._sqlite import _write_all
+from memokit.stores._sqlite._files import directory_mode, write_all
 from tests.helpers.recorded import recorded
 from tests.helpers.store_worker import (
     SECRET,
     computations,
+    connection,
     is_open,
     pattern,
     run_together,
@@ -147,12 +153,29 @@ def test_maxsize_bounds_each_name_on_its_own(tmp_path: Path) -> None:
     assert [f.get(n) for n in range(5)] == [MISSING, MISSING, MISSING, 3, 4]
 
 
+@pytest.mark.parametrize(
+    ("maxsize", "error", "message"),
+    [
+        pytest.param("x", TypeError, "takes an int or None, got str 'x'", id="str"),
+        pytest.param(2.0, TypeError, "takes an int or None, got float 2.0", id="float"),
+        pytest.param(-1, ValueError, "must be >= 0, got -1", id="negative"),
+    ],
+)
+def test_a_bad_maxsize_is_refused_as_every_engine_refuses_it(
+    tmp_path: Path, maxsize: Any, error: type[Exception], message: str
+) -> None:
+    """maxsize= gets the same check and wording as every engine and store, naming SQLiteStore."""
+    with pytest.raises(error) as caught:
+        SQLiteStore(tmp_path / "c.db", secret=SECRET, maxsize=maxsize)
+    assert str(caught.value) == f"SQLiteStore(maxsize=...) {message}"
+
+
 def test_hits_on_the_newest_entry_do_not_write(tmp_path: Path) -> None:
     """A bounded store refreshes recency on a hit only when the entry is not already newest."""
     store = SQLiteStore(tmp_path / "c.db", secret=SECRET, maxsize=10)
     store.set("old", 1)
     store.set("new", 2)
-    conn = store._db.connect()
+    conn = connection(store)
     before = conn.total_changes
     for _ in range(5):
         assert store.get("new") == 2
@@ -169,7 +192,7 @@ def test_refreshing_a_large_entry_does_not_rewrite_it(tmp_path: Path) -> None:
     store = SQLiteStore(path, secret=SECRET, maxsize=10)
     store.set("big", b"x" * 2**20)
     store.set("small", 1)
-    conn = store._db.connect()
+    conn = connection(store)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     wal = Path(f"{path}-wal")
     assert wal.stat().st_size == 0
@@ -182,7 +205,7 @@ def test_unbounded_hits_never_write(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "c.db", secret=SECRET)
     for n in range(3):
         store.set(n, n)
-    conn = store._db.connect()
+    conn = connection(store)
     before = conn.total_changes
     assert [store.get(n) for n in (0, 1, 2, 0)] == [0, 1, 2, 0]
     assert conn.total_changes == before
@@ -231,24 +254,6 @@ def test_sigkill_while_writing_leaves_no_half_entry(tmp_path: Path) -> None:
         assert store.rejected == 0
 
 
-def test_a_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
-    """After os.fork the child reads and writes through new connections; the parent's still work."""
-    store = SQLiteStore(tmp_path / "c.db", secret=SECRET).bind("m:f")
-    store.set(1, "from parent")
-    parent_conn = store._db.connect()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork with threads alive
-        pid = os.fork()
-    if pid == 0:  # the child: report by exit status only
-        ok = store._db.connect() is not parent_conn and store.get(1) == "from parent"
-        store.set(2, "from child")
-        os._exit(0 if ok else 1)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    assert store.get(2) == "from child"
-    assert store._db.connect() is parent_conn
-
-
 # ---------------------------------------------------------------- connections
 
 
@@ -260,13 +265,13 @@ def test_close_closes_every_threads_connection(tmp_path: Path) -> None:
     seen: dict[str, Any] = {}
 
     def worker() -> None:
-        conn = store._db.connect()
+        conn = connection(store)
         seen["before"] = store.get(1)
         opened.set()
         closed.wait(10)
         seen["was open"] = is_open(conn)
         seen["after"] = store.get(1)
-        seen["new"] = store._db.connect() is not conn
+        seen["new"] = connection(store) is not conn
 
     thread = threading.Thread(target=worker)
     thread.start()
@@ -283,7 +288,7 @@ def test_an_ended_threads_connection_is_closed_when_another_opens(tmp_path: Path
     conns: list[sqlite3.Connection] = []
 
     def use(n: int) -> None:
-        conns.append(store._db.connect())
+        conns.append(connection(store))
         store.set(n, n)
 
     for n in range(20):
@@ -291,7 +296,7 @@ def test_an_ended_threads_connection_is_closed_when_another_opens(tmp_path: Path
         thread.start()
         thread.join(10)
     assert [is_open(conn) for conn in conns] == [False] * 19 + [True]
-    assert len(store._db.open) == 2  # this thread's (the constructor's) and the last one's
+    assert len(store._db.slots) == 2  # this thread's (the constructor's) and the last one's
     assert [store.get(n) for n in range(20)] == list(range(20))
 
 
@@ -561,7 +566,127 @@ def test_a_file_of_more_parts_than_one_writev_takes_is_written_whole(tmp_path: P
     path = tmp_path / "f"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT)
     try:
-        _write_all(fd, b"head", parts)
+        write_all(fd, b"head", parts)
     finally:
         os.close(fd)
     assert path.read_bytes() == b"head" + b"".join(bytes(part) for part in parts)
+
+
+# ---------------------------------------------------------------- paths it refuses
+
+
+@pytest.mark.parametrize(
+    "path", ["", ":memory:", "file::memory:", "file::memory:?cache=shared", "file:c?mode=memory"]
+)
+def test_paths_of_private_databases_are_refused(
+    path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'', ':memory:' and in-memory URIs are refused, naming what to use; no file is made."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="private, temporary database") as caught:
+        SQLiteStore(path, secret=SECRET)
+    assert "@memoize without store=" in str(caught.value)
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_sqlite_uri_is_refused_and_a_file_named_like_one_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 'file:' URI is refused (no file made); './file:...' names a file, which works."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="not an SQLite URI"):
+        SQLiteStore("file:c.db?mode=rwc", secret=SECRET)
+    assert os.listdir(tmp_path) == []
+    store = SQLiteStore("./file:c.db", serializer="json", file_threshold=0)
+    store.set("k", "v")
+    assert store.get("k") == "v"
+    assert {"file:c.db", "file:c.db-values"} <= set(os.listdir(tmp_path))
+
+
+# ---------------------------------------------------------------- file permissions
+
+
+def _mode(path: str | Path) -> int:
+    return os.stat(path).st_mode & 0o777
+
+
+def _every_file(store: SQLiteStore) -> list[str]:
+    """The database, its -wal and -shm, and the value files (after a write that makes each)."""
+    store.set("small", "s")
+    store.set("large", "L" * 2000)
+    values = [os.path.join(store.folder, name) for name in os.listdir(store.folder)]
+    return [store.path, f"{store.path}-wal", f"{store.path}-shm", *values]
+
+
+@pytest.fixture
+def umask() -> Iterator[Callable[[int], int]]:
+    """Set the process's umask for the test; the old one comes back after it."""
+    old = os.umask(0o022)
+    os.umask(old)
+    yield os.umask
+    os.umask(old)
+
+
+@pytest.mark.parametrize("mask", [0o000, 0o022, 0o077])
+def test_new_files_are_the_owners_only(
+    tmp_path: Path, umask: Callable[[int], int], mask: int
+) -> None:
+    """Database, WAL, shm and value files are 0600 and the folder 0700, whatever the umask."""
+    umask(mask)
+    store = SQLiteStore(tmp_path / "c.db", secret=SECRET, file_threshold=1000)
+    files = _every_file(store)
+    assert len(files) == 4  # one value file
+    assert {path: _mode(path) for path in files} == {path: 0o600 for path in files}
+    assert _mode(store.folder) == 0o700
+
+
+@settings(max_examples=25, deadline=None)
+@given(mode=st.integers(0, 0o777), mask=st.integers(0, 0o177))
+def test_file_mode_sets_new_files_less_the_umask(mode: int, mask: int) -> None:
+    """file_mode=m gives files m less the umask, and the folder m plus search where readable."""
+    mode |= 0o600
+    old = os.umask(mask)
+    folder = tempfile.mkdtemp()
+    try:
+        store = SQLiteStore(os.path.join(folder, "c.db"), secret=SECRET, file_threshold=1000,
+                            file_mode=mode)  # fmt: skip
+        modes = {_mode(path) for path in _every_file(store)}
+        store.close()
+        assert modes == {mode & ~mask}
+        assert _mode(store.folder) == directory_mode(mode) & ~mask
+    finally:
+        os.umask(old)
+        shutil.rmtree(folder)
+
+
+def test_an_existing_files_mode_is_kept_and_new_files_get_file_mode(tmp_path: Path) -> None:
+    """A database file that exists keeps the mode its owner gave it; files made later are 0600."""
+    path = tmp_path / "c.db"
+    SQLiteStore(path, secret=SECRET).set(1, 1)
+    os.chmod(path, 0o640)
+    store = SQLiteStore(path, secret=SECRET, file_threshold=0)
+    store.set(2, 2)
+    (value,) = os.listdir(store.folder)
+    assert (_mode(path), _mode(store.folder), _mode(Path(store.folder) / value)) == (
+        0o640,
+        0o700,
+        0o600,
+    )
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "words"),
+    [
+        pytest.param(0o400, ValueError, "owner read and write", id="read-only"),
+        pytest.param(0o1600, TypeError, "permission bits", id="sticky"),
+        pytest.param("600", TypeError, "permission bits", id="str"),
+        pytest.param(True, TypeError, "permission bits", id="bool"),
+    ],
+)
+def test_a_bad_file_mode_is_refused(
+    tmp_path: Path, bad: Any, error: type[Exception], words: str
+) -> None:
+    """file_mode takes permission bits that let the owner read and write; the error names it."""
+    with pytest.raises(error, match=words):
+        SQLiteStore(tmp_path / "c.db", secret=SECRET, file_mode=bad)
+    assert os.listdir(tmp_path) == []

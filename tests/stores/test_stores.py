@@ -8,7 +8,7 @@ process add (names, versions, integrity, single flight, the engines on top).
 The hypothesis state machines then drive each store with random operation
 sequences next to a plain reference model. The Redis classes use a real
 redis-server (tests/helpers/redis_server.py); cross-process behaviour is in
-tests/test_store_sqlite.py and tests/test_store_redis.py.
+tests/stores/test_store_sqlite.py and tests/stores/test_store_redis.py.
 """
 
 from __future__ import annotations
@@ -54,9 +54,10 @@ from memokit import (
     dp,
     memoize,
 )
-from memokit.stores._serialize import Codec, storage_key
+from memokit.stores._codec import Codec
+from memokit.stores._keybytes import storage_key
 from tests.helpers.recorded import recorded
-from tests.helpers.store_worker import decode, finish, is_open, spawn, wait_for
+from tests.helpers.store_worker import connection, decode, finish, is_open, spawn, wait_for
 from tests.helpers.strategies import persistent_keys, store_keys, store_values
 
 
@@ -283,9 +284,9 @@ class TestLRUStore(InMemoryContract):
     @pytest.mark.parametrize(
         ("maxsize", "error", "words"),
         [
-            pytest.param("big", TypeError, "must be an int", id="str"),
-            pytest.param(1.5, TypeError, "must be an int", id="float"),
-            pytest.param(True, TypeError, "must be an int", id="bool"),
+            pytest.param("big", TypeError, r"LRUStore\(maxsize=\.\.\.\) takes an int", id="str"),
+            pytest.param(1.5, TypeError, r"LRUStore\(maxsize=\.\.\.\) takes an int", id="float"),
+            pytest.param(True, TypeError, r"LRUStore\(maxsize=\.\.\.\) takes an int", id="bool"),
             pytest.param(None, TypeError, "DictStore", id="none"),
             pytest.param(-1, ValueError, ">= 0", id="negative"),
         ],
@@ -787,15 +788,19 @@ class PersistentContract(StoreContract):
         assert store.rejected == 2
 
     def test_bad_options_are_rejected(self) -> None:
-        """Options of the wrong type or range raise errors that name the option."""
-        for options, words in (
-            ({"ttl": 0}, "ttl"),
-            ({"ttl": "1"}, "ttl"),
-            ({"lock_ttl": -1}, "lock_ttl"),
-            ({"serializer": "yaml"}, "serializer"),
-            ({"version": 1.5}, "version"),
+        """Options of the wrong type or range raise errors naming the store and the option."""
+        owner = type(self.make_store()).__name__
+        for options in (
+            {"ttl": 0},
+            {"ttl": "1"},
+            {"lock_ttl": -1},
+            {"timeout": 0},
+            {"serializer": "yaml"},
+            {"version": 1.5},
+            {"version": True},
         ):
-            with pytest.raises((TypeError, ValueError), match=words):
+            (option,) = options
+            with pytest.raises((TypeError, ValueError), match=rf"^{owner}\({option}=\.\.\.\)"):
                 self.open_store(secret=SECRET, **options)
 
     # ---- expiry and single flight
@@ -966,7 +971,7 @@ class TestSQLiteStore(PersistentContract):
         return SQLiteStore(self.path, **options)
 
     def probe_connection(self, store: Any) -> Callable[[], bool]:
-        conn = store._db.connect()  # this thread's connection
+        conn = connection(store)  # this thread's connection
         return lambda: is_open(conn)
 
     def raw_entry(self, store: Any, key: Any) -> bytes | None:
@@ -1102,7 +1107,7 @@ def test_a_failed_store_write_ends_the_flight_for_waiting_threads() -> None:
     assert slow.cache_info().currsize == 0
 
 
-# ---- stable keys (memokit.stores._serialize): what every persistent store files entries under
+# ---- stable keys (memokit.stores._keybytes): what every persistent store files entries under
 
 
 def _twin(key: Any) -> Any:

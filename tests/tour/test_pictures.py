@@ -9,14 +9,18 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from memokit.autodiff import Value
 from memokit.tour import pictures
 from memokit.tour.lessons import mlp
+from memokit.tour.pictures._graph import collect
+from memokit.tour.pictures._layered import layout
 from tests.helpers.graphs import all_paths, every_node
 
 matplotlib = pytest.importorskip("matplotlib", reason="the plot extra: pip install 'memokit[plot]'")
@@ -92,15 +96,40 @@ class References(HTMLParser):
         self.found += [v for k, v in attrs if k in ("src", "href") and v is not None]
 
 
+def _is_dot(command: object) -> bool:
+    """Whether a command given to subprocess (a command line or an argument list) starts dot."""
+    if isinstance(command, str | bytes | os.PathLike):
+        words = os.fsdecode(command).split()
+    elif isinstance(command, Sequence):
+        words = [os.fsdecode(word) for word in command[:1]]
+    else:
+        return False
+    return bool(words) and Path(words[0]).name == "dot"
+
+
 @pytest.fixture
-def no_dot(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hide Graphviz's dot: shutil.which finds nothing, and running a program fails the test."""
-    monkeypatch.setattr(shutil, "which", lambda name: None)
+def no_dot(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Hide Graphviz's dot: shutil.which cannot find it, and starting it fails the test.
 
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"no program may run without dot: {args}")
+    Every other program still runs: matplotlib starts ``fc-list`` the first
+    time it builds its font cache, which depends on the machine, not on memokit.
+    """
+    which, popen = shutil.which, subprocess.Popen
+    tried: list[object] = []
 
-    monkeypatch.setattr(subprocess, "run", refuse)
+    def which_but_dot(cmd: str, *args: Any, **kwargs: Any) -> str | None:
+        return None if _is_dot(cmd) else which(cmd, *args, **kwargs)
+
+    def popen_but_dot(command: Any, *args: Any, **kwargs: Any) -> subprocess.Popen[Any]:
+        if _is_dot(command):
+            tried.append(command)
+            raise AssertionError(f"dot must not run here: {command!r}")
+        return popen(command, *args, **kwargs)
+
+    monkeypatch.setattr(shutil, "which", which_but_dot)
+    monkeypatch.setattr(subprocess, "Popen", popen_but_dot)
+    yield
+    assert tried == [], f"dot was started (and the error swallowed): {tried}"
 
 
 def require_dot() -> str:
@@ -227,7 +256,7 @@ def test_draw_dag_with_dot_writes_svg_and_png(tmp_path: Path) -> None:
 
 
 def test_draw_dag_falls_back_to_matplotlib_without_dot(tmp_path: Path, no_dot: None) -> None:
-    """Without dot, renderer='auto' draws one PNG with matplotlib and runs no program."""
+    """Without dot, renderer='auto' draws one PNG with matplotlib and never starts dot."""
     files = pictures.draw_dag(mlp.seed_network(), tmp_path / "dag.png")
     assert files == (tmp_path / "dag.png",)
     assert is_png(files[0])
@@ -242,8 +271,8 @@ def test_renderer_dot_without_dot_says_how_to_get_it(tmp_path: Path, no_dot: Non
 
 def test_fallback_layout_is_layered_and_boxes_do_not_overlap() -> None:
     """Every edge climbs at least one level toward L, and slots in a level are a row apart."""
-    graph = pictures._collect(mlp.seed_network(), "w¹₁₁")
-    level, rows, levels = pictures._layout(graph)
+    graph = collect(mlp.seed_network(), "w¹₁₁")
+    level, rows, levels = layout(graph)
     assert level[0] == levels - 1  # the loss (discovered first) is on top
     assert all(level[a] < level[b] for a, b in graph.edges)
     by_level: dict[int, list[float]] = {}
@@ -312,6 +341,14 @@ def test_index_references_exactly_the_files_written(gallery: pictures.Gallery) -
     assert all("/" not in ref and ":" not in ref for ref in page.found)
     assert "http" not in text
     assert text.count("<figcaption>") == len(gallery.pictures) == 3
+
+
+def test_index_says_what_the_lecture_is(gallery: pictures.Gallery) -> None:
+    """index.html's first paragraph says the tour follows a lecture, and which kind."""
+    assert gallery.index is not None
+    text = gallery.index.read_text(encoding="utf-8")
+    first = text.split("<p>", 1)[1].split("</p>", 1)[0]
+    assert "deep-learning lecture on memoization in backpropagation" in first
 
 
 def test_captions_carry_the_counted_numbers(gallery: pictures.Gallery) -> None:

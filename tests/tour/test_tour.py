@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-import memokit
 from memokit.tour import _cli as cli
 from memokit.tour import _run as _tour
 from memokit.tour._cli import main
@@ -49,6 +48,15 @@ def test_quick_tour_prints_every_heading(quick_tour: tuple[str, Path]) -> None:
     assert f"== {total}/{total}  {_tour.PICTURES_HEADING} ==" in out
     assert "Naive Fibonacci against @memoize" in out
     assert "quick run" in out
+
+
+def test_tour_says_what_the_lecture_is_before_it_mentions_it(quick_tour: tuple[str, Path]) -> None:
+    """The first mention of the lecture or its notes is the intro, which says what it is."""
+    out, _ = quick_tour
+    intro = " ".join(out.split("== 1/", 1)[0].split())  # before step 1, unwrapped
+    assert "follows the notes of a deep-learning lecture on memoization in backpropagation" in intro
+    first = min(out.index(word) for word in ("lecture", "notes"))
+    assert first < len(out.split("== 1/", 1)[0])
 
 
 def test_quick_tour_prints_the_path_of_every_picture(quick_tour: tuple[str, Path]) -> None:
@@ -286,15 +294,12 @@ def test_bottom_up_fill_reaches_fib_2000() -> None:
     assert filled.value == bottom_up_fib(2000)
 
 
-def test_quick_tour_says_what_it_does_about_dp(quick_tour: tuple[str, Path]) -> None:
-    """The dp step demos memokit.dp when it exists and says it is coming when it does not."""
+def test_quick_tour_runs_fib_past_the_recursion_limit_with_dp(quick_tour: tuple[str, Path]) -> None:
+    """The dp step computes fib(2000) and fib(100,000) and checks both against other methods."""
     out, _ = quick_tour
-    if hasattr(memokit, "dp"):
-        assert "fib(100,000) mod 1,000,000,007" in out
-        assert "as a bottom-up loop gives" in out
-        assert "the notes' number" in out
-    else:
-        assert "memokit.dp is not in this version" in out
+    assert "fib(100,000) mod 1,000,000,007" in out
+    assert "as a bottom-up loop gives" in out
+    assert "the notes' number" in out
 
 
 def test_fib_mod_matches_exact_fib() -> None:

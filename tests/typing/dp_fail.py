@@ -29,6 +29,7 @@ fib(m=10)  # type: ignore[call-arg]
 fib()  # type: ignore[call-arg]
 fib(1, 2)  # type: ignore[call-arg]
 fib.cache_invalidate("10")  # type: ignore[arg-type]
+fib.cache_parameters(1)  # type: ignore[call-arg]
 
 # The result is the generator's return type, not a generator.
 text: str = fib(10)  # type: ignore[assignment]

@@ -14,6 +14,7 @@ from memokit import (
     CycleError,
     DagEvaluator,
     DagStats,
+    DictStore,
     DPFunction,
     LRUStore,
     dp,
@@ -43,6 +44,7 @@ assert_type(fib.cache_stats().evictions, int)
 assert_type(fib.cache_clear(), None)
 assert_type(fib.cache_invalidate(10), bool)
 assert_type(fib.cache_invalidate(n=10), bool)
+assert_type(fib.cache_parameters(), dict[str, Any])
 
 
 @dp(maxsize=128, typed=True)
@@ -67,6 +69,22 @@ def count(items: tuple[str, ...]) -> Generator[int, int, int]:
 
 
 assert_type(count(("a", "b")), int)
+
+
+# store= also takes a function (or class) that makes the store, as memoize's does.
+@dp(store=lambda: LRUStore(10))
+def made(n: int) -> Generator[int, int, int]:
+    return n
+    yield
+
+
+@dp(store=DictStore)
+def made_by_class(n: int) -> Generator[int, int, int]:
+    return n
+    yield
+
+
+assert_type(made(1) + made_by_class(1), int)
 
 
 # A generator that yields sub-calls of other types may say so with Any.

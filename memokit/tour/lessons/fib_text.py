@@ -6,22 +6,11 @@ import inspect
 import textwrap
 from collections.abc import Iterator
 
-import memokit
 from memokit.tour.lessons import fib, progress
+from memokit.tour.lessons._format import format_seconds
 from memokit.tour.lessons.fib import PHI, DeepRun
 
-__all__ = ["calls_and_times", "dp_engine", "format_seconds", "recursion_limit"]
-
-
-def format_seconds(seconds: float) -> str:
-    """Format a duration for people: µs, ms, s or minutes."""
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.0f} µs"
-    if seconds < 1:
-        return f"{seconds * 1e3:.1f} ms"
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    return f"{seconds / 60:.0f} min"
+__all__ = ["calls_and_times", "dp_engine", "recursion_limit"]
 
 
 def _digits(value: int) -> str:
@@ -114,14 +103,7 @@ def recursion_limit(quick: bool) -> Iterator[str]:
 
 
 def dp_engine(quick: bool) -> Iterator[str]:
-    """memokit.dp running the recursion on its own stack, or a note that it is coming."""
-    if not hasattr(memokit, "dp"):
-        yield "memokit.dp is not in this version of memokit yet; it is coming in a later release."
-        yield (
-            "It will run the same recursion on its own stack instead of Python's, so depth is"
-            " limited by memory, not by sys.getrecursionlimit()."
-        )
-        return
+    """memokit.dp running the same recursion on its own stack, past the recursion limit."""
     yield "memokit.dp runs the recursion on its own stack, so sys.getrecursionlimit() is no wall:"
     exact = fib.run_dp(2000)
     same = "the notes' number" if str(exact.value) == fib.NOTES_FIB_2000 else "NOT the notes'"
@@ -132,6 +114,6 @@ def dp_engine(quick: bool) -> Iterator[str]:
     check = (
         "as a bottom-up loop gives"
         if deep.value == fib.fib_mod(n, fib.PRIME)
-        else ("NOT what a bottom-up loop gives")
+        else "NOT what a bottom-up loop gives"
     )
     yield f"  fib({n:,}) mod {fib.PRIME:,}:  {_outcome(deep)}, {check}"

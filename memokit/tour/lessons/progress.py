@@ -3,8 +3,8 @@
 A lesson calls :func:`note` with what it is doing now ("naive fib(30)",
 "training: step 150 of 300"); nothing happens unless a caller is inside
 :func:`listening`. The tour listens and shows the latest note on a terminal's
-standard error while a step runs longer than a second, so captured output
-never sees it.
+standard error once a step has run for a while, so captured output never
+sees it.
 
 >>> seen = []
 >>> note("not heard: nobody listens yet")

@@ -1,0 +1,109 @@
+"""One ``@memoize`` cache: a generated wrapper over one store.
+
+A decorated function gets a :class:`Recipe` once (its call shape, its
+checks, its generated code per kind of store); :func:`build` then makes a
+cached callable from a recipe and a store. A function has one; a method has
+one per instance (:mod:`memokit._methods`), all from one recipe.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from types import CodeType
+from typing import Any
+
+from memokit._codegen import (
+    Access,
+    compile_source,
+    generated_name,
+    wrapper_namespace,
+    wrapper_source,
+)
+from memokit._controls import KeyFunction, StoreArg, make_wrapper
+from memokit._keys import PREFIX, call_shape
+from memokit._miss import miss_helpers, miss_lines
+from memokit.stores._memory import Store, bind_store, is_store_factory, resolve_store
+
+__all__ = ["Recipe", "build", "new_store"]
+
+
+class Recipe:
+    """Everything about one decorated function that does not depend on its store."""
+
+    __slots__ = ("codes", "fn", "is_async", "name", "qualname", "shape", "user_key")
+
+    def __init__(
+        self, fn: Callable[..., Any], *, typed: bool, key: KeyFunction | None, skip_first: bool
+    ) -> None:
+        self.fn = fn
+        self.is_async = inspect.iscoroutinefunction(fn)
+        self.qualname = getattr(fn, "__qualname__", None) or repr(fn)
+        self.user_key = key is not None
+        self.shape = call_shape(fn, skip_first=skip_first, typed=typed, user_key=key)
+        self.name = generated_name(getattr(fn, "__name__", None), "memoized")
+        self.codes: dict[tuple[Access, bool], CodeType] = {}
+
+    def code(self, access: Access, shared: bool) -> CodeType:
+        """Return (compiled once per kind of store) the code that defines a wrapper."""
+        found = self.codes.get((access, shared))
+        if found is None:
+            miss = miss_lines(self.shape.call, access, shared=shared, is_async=self.is_async)
+            source = wrapper_source(
+                self.name,
+                self.shape,
+                access,
+                miss,
+                user_key=self.user_key,
+                is_async=self.is_async,
+            )
+            # Named after the function, or the type of a callable object: a
+            # label with an object's address would register a new source per object.
+            named = getattr(self.fn, "__qualname__", None) or f"{type(self.fn).__qualname__} object"
+            found = compile_source(source, f"memoize wrapper of {named}")
+            self.codes[(access, shared)] = found
+        return found
+
+
+def build(
+    recipe: Recipe, function: Callable[..., Any], store: Store[Any], options: dict[str, Any]
+) -> Any:
+    """Make one cached callable (a function's, or one instance's) of ``function`` over ``store``."""
+    access, namespace = wrapper_namespace(recipe.shape, recipe.qualname, store)
+    namespace.update(miss_helpers(function, store, is_async=recipe.is_async))
+    shared = namespace[f"{PREFIX}shared"] is not None
+    return make_wrapper(recipe.code(access, shared), namespace, recipe.fn, store, options)
+
+
+def new_store(
+    maxsize: int | None,
+    store: StoreArg | None,
+    *,
+    name: str,
+    per_instance: bool = False,
+    receiver_keyed: bool = True,
+) -> Store[Any]:
+    """The store for one cache: as :func:`~memokit.stores._memory.make_store`, plus methods' rules.
+
+    ``name`` is the function's qualified name, given to a store that keeps
+    many functions apart (``bind``, as persistent stores do). A method's
+    caches are one per instance (``per_instance``), so ``store=`` must make
+    a store for each; and such a shared store is refused where a cache's key
+    leaves the instance out (``receiver_keyed=False``).
+    """
+    instance = store is not None and not is_store_factory(store)
+    if per_instance and instance and getattr(store, "bind", None) is None:
+        raise TypeError(
+            "memoize(store=...) on a method needs a function that makes a store, "
+            "because each instance gets its own cache: e.g. store=lambda: LRUStore(128)"
+        )
+    made = resolve_store("memoize", maxsize, store)
+    if not receiver_keyed and getattr(made, "bind", None) is not None:
+        raise TypeError(
+            f"memoize(store={type(made).__name__}(...)) on the method {name}: each "
+            f"instance's cache is keyed without self (or cls), and this store is shared by "
+            f"every instance and process, so their results would mix. Memoize a "
+            f"module-level function of the values the result depends on instead (e.g. "
+            f"def interest(rate, amount)), and call it from the method"
+        )
+    return bind_store(made, name)
