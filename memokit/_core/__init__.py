@@ -119,7 +119,7 @@ def dp_run(
         return python_run
 
     def returned(source: Any, key: Hashable, gen: Any, request: Any) -> BaseException:
-        return returned_request(source.describe(key, gen), request)
+        return returned_request(source.describe(key), request)
 
     run = compiled.DPEngine(
         python_run, request_type, source_type, find_cycle, returned, yielded_twice

@@ -12,7 +12,7 @@
  *   the nesting check reads the stacks of the runs below it).
  *
  * Everything observable is the Python engine's: the values stored and how
- * (data[key] = value, or put(key, value)), the misses counted, exceptions
+ * (table[key] = value, or put(key, value)), exceptions
  * thrown into the waiting frames with their tracebacks untouched, and the
  * errors themselves, which are built by the Python functions the engine is
  * created with (find_cycle, returned_request, yielded_twice). The cycle
@@ -63,53 +63,19 @@ engine_dealloc(DPEngine *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* source.misses += 1 */
-static int
-count_miss(DPEngine *self, PyObject *source)
-{
-    PyObject *misses = slot(source, self->src_misses, "misses");
-    if (misses == NULL) {
-        return -1;
-    }
-    PyObject *more = NULL;
-    if (PyLong_CheckExact(misses)) {
-        Py_ssize_t n = PyLong_AsSsize_t(misses);
-        if (n == -1 && PyErr_Occurred()) {
-            PyErr_Clear();
-        }
-        else if (n < PY_SSIZE_T_MAX) {
-            more = PyLong_FromSsize_t(n + 1);
-            if (more == NULL) {
-                return -1;
-            }
-        }
-    }
-    if (more == NULL) {
-        static PyObject *one = NULL;
-        if (one == NULL && (one = PyLong_FromLong(1)) == NULL) {
-            return -1;
-        }
-        if ((more = PyNumber_InPlaceAdd(misses, one)) == NULL) {
-            return -1;
-        }
-    }
-    set_slot(source, self->src_misses, more);
-    return 0;
-}
-
-/* Store a finished frame's value: data[key] = value, or put(key, value). */
+/* Store a finished frame's value: table[key] = value, or put(key, value). */
 static int
 store(DPEngine *self, PyObject *source, PyObject *key, PyObject *value)
 {
-    PyObject *data = slot(source, self->src_data, "data");
-    if (data == NULL) {
+    PyObject *table = slot(source, self->src_table, "table");
+    if (table == NULL) {
         return -1;
     }
-    if (data != Py_None) {
-        if (PyDict_CheckExact(data)) {
-            return PyDict_SetItem(data, key, value);
+    if (table != Py_None) {
+        if (PyDict_CheckExact(table)) {
+            return PyDict_SetItem(table, key, value);
         }
-        return PyObject_SetItem(data, key, value);
+        return PyObject_SetItem(table, key, value);
     }
     PyObject *put = slot(source, self->src_put, "put");
     if (put == NULL) {
@@ -189,8 +155,7 @@ next_item:
                          self->source_type->tp_name, Py_TYPE(source)->tp_name);
             gen = NULL;
         }
-        if (gen == NULL || count_miss(self, source) < 0
-            || runstack_push(stack, gen, source, key) < 0) {
+        if (gen == NULL || runstack_push(stack, gen, source, key) < 0) {
             Py_DECREF(item);
             goto failed;
         }
@@ -379,9 +344,8 @@ engine_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         || (self->req_key = core_slot_offset(request_type, "key")) < 0
         || (self->req_gen = core_slot_offset(request_type, "gen")) < 0
         || (self->req_started = core_slot_offset(request_type, "started")) < 0
-        || (self->src_data = core_slot_offset(source_type, "data")) < 0
-        || (self->src_put = core_slot_offset(source_type, "put")) < 0
-        || (self->src_misses = core_slot_offset(source_type, "misses")) < 0) {
+        || (self->src_table = core_slot_offset(source_type, "table")) < 0
+        || (self->src_put = core_slot_offset(source_type, "put")) < 0) {
         Py_DECREF(self);
         return NULL;
     }

@@ -24,7 +24,7 @@ typedef struct {
     PyObject *find_cycle_code;  /* its __code__, dropped from tracebacks; or NULL */
     PyObject *reference;        /* the Python run() this replaces (for tests) */
     Py_ssize_t req_source, req_key, req_gen, req_started; /* Request slot offsets */
-    Py_ssize_t src_data, src_put, src_misses;             /* Source slot offsets */
+    Py_ssize_t src_table, src_put;                        /* Source slot offsets */
     vectorcallfunc vectorcall;
 } DPEngine;
 
