@@ -5,6 +5,7 @@ exponential recursion into linear work, and backpropagation is that idea
 applied to the chain rule.
 """
 
+from memokit._core import IMPLEMENTATION
 from memokit._dag import DagEvaluator, DagStats
 from memokit._dp import DPFunction, dp
 from memokit._errors import CycleError
@@ -24,6 +25,7 @@ from memokit.stores import (
 )
 
 __all__ = [
+    "IMPLEMENTATION",
     "MISSING",
     "BadEntryWarning",
     "CacheInfo",

@@ -44,6 +44,7 @@ import threading
 from collections.abc import Callable, Generator, Hashable
 from typing import Any, NoReturn
 
+from memokit._core import dp_run
 from memokit._errors import CycleError
 
 __all__ = ["Request", "Source", "run", "short_repr"]
@@ -379,3 +380,6 @@ def run(root: Request) -> Any:
 
 
 _ENGINE_CODES = frozenset({run.__code__, _trampoline.__code__, _find_cycle.__code__})
+
+# The same loop compiled, when memokit's compiled core is built (see memokit._core).
+run = dp_run(run, Request, Source, _find_cycle, _returned_request, _yielded_twice)

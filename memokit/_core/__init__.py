@@ -1,0 +1,127 @@
+"""The compiled core: C versions of memokit's hot loops, used when they are built.
+
+memokit's Python modules are the reference: each explains its algorithm and
+runs anywhere. The C extension ``memokit._core._compiled`` runs the same
+algorithms faster, and this module is the one place that decides which
+implementation a process uses:
+
+* ``IMPLEMENTATION`` is ``"c"`` when the extension is built and loaded, and
+  ``"python"`` otherwise (no C compiler at install time, another
+  interpreter than CPython, or ``MEMOKIT_NO_EXTENSIONS=1`` in the
+  environment when memokit is imported);
+* :func:`dp_run` returns the ``dp`` engine's loop, compiled or the given
+  Python one; :data:`scalar_sweep` is the bottom-up gradient sweep, or
+  ``None``.
+
+The core sits below every layer: the engines import from it and hand it the
+classes and error builders it needs, never the other way round.
+
+A source checkout rebuilds the extension with ``pip install -e .`` (or
+``python setup.py build_ext --inplace``); importing memokit warns when the
+built extension is older than its C sources here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import warnings
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Literal, TypeVar, cast
+
+__all__ = ["IMPLEMENTATION", "compiled", "dp_run", "scalar_sweep", "wanted"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def wanted() -> bool:
+    """Whether the environment allows the compiled core (``MEMOKIT_NO_EXTENSIONS`` unset or 0).
+
+    >>> import os
+    >>> wanted() == (os.environ.get("MEMOKIT_NO_EXTENSIONS", "") in ("", "0"))
+    True
+    """
+    return os.environ.get("MEMOKIT_NO_EXTENSIONS", "") in ("", "0")
+
+
+def _load() -> ModuleType | None:
+    if not wanted():
+        return None
+    name = f"{__name__}._compiled"
+    try:
+        compiled = importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name != name:
+            raise
+        return None  # not built: the pure-Python install
+    except ImportError as error:  # built, but unusable here
+        warnings.warn(
+            f"memokit's compiled core failed to load ({error}); running the Python "
+            f"reference instead. Reinstall memokit to rebuild it, or set "
+            f"MEMOKIT_NO_EXTENSIONS=1 to silence this warning.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
+    _warn_if_stale(Path(compiled.__file__ or ""))
+    return compiled
+
+
+def _warn_if_stale(built: Path) -> None:
+    """Warn when a C source beside the built extension is newer (a checkout after edits)."""
+    sources = [p for p in built.parent.iterdir() if p.suffix in (".c", ".h")]
+    if sources and max(p.stat().st_mtime for p in sources) > built.stat().st_mtime:
+        warnings.warn(
+            f"memokit's compiled core ({built.name}) is older than its C sources in "
+            f"{built.parent}: rebuild it with `pip install -e .` (or `python setup.py "
+            f"build_ext --inplace`) in the repository, or set MEMOKIT_NO_EXTENSIONS=1 "
+            f"to run the Python reference.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+#: The compiled module, or None when the Python reference runs.
+compiled: ModuleType | None = _load()
+
+#: Which implementation of the hot loops this process runs: "c" or "python".
+IMPLEMENTATION: Literal["c", "python"] = "python" if compiled is None else "c"
+
+#: ``scalar_sweep(loss, value_type)``: the bottom-up adjoint sweep in C, or None.
+#: See the docstring of ``memokit._core._compiled.scalar_sweep``.
+scalar_sweep: Callable[[Any, type], Any] | None = (
+    None if compiled is None else compiled.scalar_sweep
+)
+
+
+def dp_run(
+    python_run: F,
+    request_type: type,
+    source_type: type,
+    find_cycle: Callable[[list[Any]], None],
+    returned_request: Callable[[str, Any], BaseException],
+    yielded_twice: Callable[[Any], BaseException],
+) -> F:
+    """Return the ``dp`` engine's ``run``: compiled from these parts, or ``python_run``.
+
+    The parts are the Python engine's own (see :mod:`memokit._dp_engine`):
+    its Request and Source classes, whose slots the C loop reads, and the
+    functions that build its errors, so both loops raise the same ones. The
+    compiled loop keeps ``python_run`` as its ``reference`` attribute.
+
+    >>> from memokit import _dp_engine
+    >>> type(_dp_engine.run).__name__ == {"c": "DPEngine", "python": "function"}[IMPLEMENTATION]
+    True
+    """
+    if compiled is None:
+        return python_run
+
+    def returned(source: Any, key: Hashable, gen: Any, request: Any) -> BaseException:
+        return returned_request(source.describe(key), request)
+
+    run = compiled.DPEngine(
+        python_run, request_type, source_type, find_cycle, returned, yielded_twice
+    )
+    return cast(F, run)

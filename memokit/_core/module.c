@@ -1,0 +1,50 @@
+/* memokit._core._compiled: the module that holds the compiled core's parts.
+ *
+ * memokit/_core/__init__.py loads it (or falls back to the Python reference)
+ * and hands each part to the module whose loop it runs.
+ */
+#include "core.h"
+
+PyDoc_STRVAR(scalar_sweep_doc,
+"scalar_sweep(loss, value_type)\n\
+--\n\
+\n\
+Every adjoint below loss, bottom-up: (adjoints, hits, leaves).\n\
+\n\
+The sweep of memokit.autodiff's bottom-up backward pass over nodes of exactly\n\
+value_type: adjoints maps each node to its adjoint, hits counts the terms\n\
+handed along, leaves lists the leaves in the order taken. None if a node's\n\
+serial is not larger than its inputs'; NotImplemented for a graph it leaves\n\
+to the Python reference (another node class, non-tuple inputs, non-float\n\
+local derivatives).");
+
+static PyMethodDef module_methods[] = {
+    {"scalar_sweep", (PyCFunction)(void (*)(void))core_scalar_sweep, METH_FASTCALL,
+     scalar_sweep_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "memokit._core._compiled",
+    .m_doc = "memokit's compiled core: C versions of the hot loops (see memokit._core).",
+    .m_size = -1,
+    .m_methods = module_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__compiled(void)
+{
+    if (PyType_Ready(&CoreRunStack_Type) < 0 || PyType_Ready(&CoreDPEngine_Type) < 0) {
+        return NULL;
+    }
+    PyObject *module = PyModule_Create(&module_def);
+    if (module == NULL) {
+        return NULL;
+    }
+    if (PyModule_AddObjectRef(module, "DPEngine", (PyObject *)&CoreDPEngine_Type) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}

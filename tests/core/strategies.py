@@ -1,0 +1,90 @@
+"""Hypothesis strategies for the compiled core's differential tests.
+
+They draw *programs* rather than objects, so that each implementation can
+build its own objects from the same drawing: a dp recursion as a table of
+actions per sub-problem, and a scalar graph as a list of node recipes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+from hypothesis import strategies as st
+
+# ---------------------------------------------------------------- dp programs
+
+#: What a dp frame may do, each in turn (see tests/core/test_dp_engine.py, run_program):
+#: yield a sub-call, yield one inside try/except, get one through plain code (a
+#: nested run), yield one request twice, raise, return a request unyielded,
+#: yield a plain value (handed straight back).
+ACTIONS = ("call", "catch", "plain", "twice", "raise", "return_request", "value")
+
+
+class DPProgram(NamedTuple):
+    """A random recursion: ``actions[n]`` is what sub-problem ``n`` does, in order."""
+
+    actions: tuple[tuple[tuple[str, int], ...], ...]
+    #: The store: None for a dict, else an LRU bound (0 stores nothing).
+    maxsize: int | None
+    #: The sub-problems asked for from plain code, one computation each, in order.
+    roots: tuple[int, ...]
+
+
+@st.composite
+def dp_programs(draw: st.DrawFn, *, max_problems: int = 6) -> DPProgram:
+    """Random recursions over a few sub-problems: shared calls, cycles, errors and misuse."""
+    n = draw(st.integers(1, max_problems))
+    # Calls mostly go to smaller sub-problems (a DAG), sometimes anywhere (cycles).
+    target = st.integers(0, n - 1)
+    action = st.tuples(st.sampled_from(ACTIONS[:4]) | st.sampled_from(ACTIONS), target)
+    actions = tuple(tuple(draw(st.lists(action, max_size=3))) for _ in range(n))
+    maxsize = draw(st.none() | st.sampled_from([0, 1, 2, 4]))
+    roots = tuple(draw(st.lists(target, min_size=1, max_size=3)))
+    return DPProgram(actions, maxsize, roots)
+
+
+# ---------------------------------------------------------------- scalar graphs
+
+#: Local derivatives: ordinary numbers most of the time, and the values where
+#: floating-point sums go wrong (signed zeros, huge, tiny, infinite, NaN).
+special_floats = st.sampled_from(
+    [0.0, -0.0, 1.0, -1.0, 1e308, -1e308, 1e-308, 5e-324, math.inf, -math.inf, math.nan]
+)
+weights = st.floats(-4.0, 4.0) | st.floats(allow_nan=True, allow_infinity=True) | special_floats
+
+
+class NodeRecipe(NamedTuple):
+    """A node: indexes of its inputs among the nodes made before it, and its local derivatives."""
+
+    inputs: tuple[int, ...]
+    local_grads: tuple[float, ...]
+
+
+@st.composite
+def graph_recipes(draw: st.DrawFn, *, max_nodes: int = 40) -> list[NodeRecipe]:
+    """Random scalar graphs in creation order: leaves first, then nodes over earlier ones.
+
+    A node may use one input several times and many nodes may use one input
+    (so adjoints sum three terms or more); inputs and local derivatives may
+    differ in number (the sweep pairs them like zip). The last node is the loss.
+    """
+    n_leaves = draw(st.integers(1, 4))
+    recipes = [NodeRecipe((), ()) for _ in range(n_leaves)]
+    for _ in range(draw(st.integers(0, max_nodes))):
+        made = len(recipes)
+        # Recent nodes more often, so that long chains and wide fans both occur.
+        index = st.integers(0, made - 1) | st.integers(max(0, made - 3), made - 1)
+        inputs = tuple(draw(st.lists(index, min_size=1, max_size=4)))
+        extra = draw(st.sampled_from([0, 0, 0, 0, -1, 1]))
+        grads = tuple(
+            draw(
+                st.lists(
+                    weights,
+                    min_size=max(0, len(inputs) + extra),
+                    max_size=max(0, len(inputs) + extra),
+                )
+            )
+        )
+        recipes.append(NodeRecipe(inputs, grads))
+    return recipes
