@@ -496,7 +496,8 @@ def test_traceback_through_dp_has_a_line_for_every_frame() -> None:
     names = [f.name for f in frames]
     assert names.count("countdown") == 1 + 7  # the wrapper, then countdown(9) ... countdown(3)
     assert any(f.filename == code_of(countdown).co_filename for f in frames)
-    assert any(f.filename.endswith("_dp_engine.py") for f in frames)
+    if memokit.IMPLEMENTATION == "python":  # the compiled loop adds no line of its own
+        assert any(f.filename.endswith("_dp_engine.py") for f in frames)
 
 
 def test_traceback_through_dp_called_from_a_frame_has_a_line_for_every_frame() -> None:

@@ -38,8 +38,9 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast, overload
 
+from memokit._core import scalar_sweep
 from memokit._dag import DagEvaluator, DagStats
-from memokit._sweep import sweep_consumers
+from memokit._sweep import Sweep, sweep_consumers
 from memokit.autodiff._kinds import (
     Backward,
     BackwardBase,
@@ -276,13 +277,21 @@ _serial_of = operator.attrgetter("serial")
 
 def _sweep(loss: Any, adjoint: Adjoint, wrt: list[Any] | None, allow_unused: bool) -> _Pass | None:
     """Bottom-up: every adjoint below the loss in one sweep (None if the graph was rewired)."""
-    sweep: Any = sweep_consumers(
-        loss,
-        inputs=_inputs_of,
-        weights=_partials_of,
-        compute=adjoint,
-        order_key=_serial_of,
-    )
+    found = NotImplemented if scalar_sweep is None else scalar_sweep(loss, Value)
+    sweep: Any
+    if found is NotImplemented:  # no compiled core, or a graph it leaves to the reference
+        sweep = sweep_consumers(
+            loss,
+            inputs=_inputs_of,
+            weights=_partials_of,
+            compute=adjoint,
+            order_key=_serial_of,
+        )
+    elif found is None:  # a serial does not grow along an edge: the caller goes top-down
+        sweep = None
+    else:  # the same sweep over Values, compiled (memokit/_core/sweep.c)
+        values, hits, leaves = found
+        sweep = Sweep(values, DagStats(len(values), hits, 0, 0, len(values)), leaves)
     if sweep is None:
         return None
     adjoints = sweep.values

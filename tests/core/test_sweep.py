@@ -50,7 +50,7 @@ def reference(loss: Value) -> Result:
         loss,
         inputs=_inputs_of,
         weights=_partials_of,
-        compute=_adjoint_of(loss),
+        compute=_adjoint_of(loss, 1.0),
         order_key=_serial_of,
     )
     if sweep is None:
