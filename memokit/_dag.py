@@ -39,7 +39,8 @@ from memokit._dp_engine import short_repr
 from memokit._errors import CycleError
 from memokit._keys import IDENTITY_TYPES, check_key_hashable, identity_key
 from memokit._options import check_callable, check_function
-from memokit.stores._memory import MISSING, Store, fast_path, make_store
+from memokit._storage import make_store
+from memokit.stores._memory import MISSING, Store, fast_path
 
 __all__ = ["DagEvaluator", "DagStats"]
 
@@ -123,6 +124,10 @@ class DagEvaluator(Generic[N, V]):
         # The store's table, when the evaluator may read and write it directly.
         fast = fast_path(self._store)
         self._table = fast.table if fast and fast.touch is None and fast.direct_writes else None
+        # Identity keys (a node itself, or its id) are canonical as they are
+        # (memokit._hashed): they may be written to the table directly.
+        direct = fast is not None and self._table is not None and key is None
+        self._put = fast.put if fast is not None and direct else self._store.set
         self._hits = 0
         self._computations = 0
         self._recomputations = 0
@@ -157,7 +162,7 @@ class DagEvaluator(Generic[N, V]):
         else:
             store_get = store.get
             get = lambda k, _default: store_get(k)
-        put = store.set
+        put = self._put
         inputs = self._inputs
         compute = self._compute
         identity = self._key is None

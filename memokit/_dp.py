@@ -39,9 +39,10 @@ from typing import Any, Concatenate, ParamSpec, Protocol, Self, TypeVar, overloa
 from memokit._codegen import compile_source, generated_name, wrapper_namespace, wrapper_source
 from memokit._controls import StoreArg, check_options, make_wrapper, option_record
 from memokit._dp_engine import Request, Source, run, short_repr
+from memokit._hashed import unhashed
 from memokit._info import CacheInfo, CacheStats
 from memokit._keys import PREFIX, call_shape, qualified_name
-from memokit.stores._memory import make_store
+from memokit._storage import make_store
 
 __all__ = ["DPFunction", "dp"]
 
@@ -131,6 +132,7 @@ class _DPSource(Source):
 
     def describe(self, key: Any) -> str:
         """Return the call as it reads in messages, such as ``fib(3)``."""
+        key = unhashed(key)  # a store's table may hold it wrapped with its hash
         if self.key_form == "arg":
             return f"{self.qualname}({short_repr(key)})"
         if self.key_form == "args":
@@ -213,7 +215,7 @@ def _wrap(
     shown = qualname.rpartition("<locals>.")[2]  # how messages name the function
     namespace.update(
         {
-            f"{PREFIX}source": _DPSource(store.set, table, shown, key_form),
+            f"{PREFIX}source": _DPSource(namespace[f"{PREFIX}put"], table, shown, key_form),
             f"{PREFIX}body": _body_copy(fn),
             f"{PREFIX}Request": Request,
             f"{PREFIX}run": run,

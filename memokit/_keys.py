@@ -20,6 +20,8 @@ are separate entries. A user ``key=`` function replaces all of this.
 from __future__ import annotations
 
 import inspect
+import types
+import typing
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +38,7 @@ __all__ = [
     "identity_key",
     "is_identity_type",
     "make_key",
+    "plain_annotation",
     "qualified_name",
 ]
 
@@ -84,6 +87,12 @@ class CallShape:
     A *flat* shape (``flat=True``) takes ``*args, **kwargs`` and keys them
     as :func:`make_key` does: the shape of a function whose signature cannot
     be read.
+
+    ``hash_checks`` says how to make the key canonical
+    (:func:`memokit._hashed.hashed`) for a store that keeps canonical keys:
+    the key is plain when each value it names has a plain type (``()``: the
+    key is always plain, its parameters being annotated with plain types),
+    and ``None`` means the key must go through ``hashed``.
     """
 
     params: str
@@ -95,6 +104,7 @@ class CallShape:
     namespace: dict[str, Any]
     key_hashes_values: bool = False
     flat: bool = False
+    hash_checks: tuple[str, ...] | None = None
 
     def checker(self, qualname: str) -> Callable[[tuple[Any, ...]], None]:
         """Return the check that names the unhashable argument among ``values``."""
@@ -126,7 +136,9 @@ def call_shape(
     '*args, **kwargs'
     """
     try:
-        sig = inspect.signature(fn)
+        # The signature callers call: a functools.wraps wrapper's own, not the
+        # one its __wrapped__ leads to (which may take other arguments).
+        sig = inspect.signature(fn, follow_wrapped=False)
     except (TypeError, ValueError):
         return _flat_shape(typed, user_key)
     parameters = list(sig.parameters.values())
@@ -152,6 +164,8 @@ def call_shape(
     value_parts: list[str] = []
     type_parts: list[str] = []
     labels: list[str] = []
+    # Values the key is made of whose type a call must check (see CallShape).
+    checks: list[str] | None = []
     saw_kw_only_marker = False
     last_positional_only = -1
     for i, p in enumerate(parameters):
@@ -167,6 +181,7 @@ def call_shape(
             type_parts.append(f"{PREFIX}tuple({PREFIX}map({PREFIX}type, {p.name}))")
             labels.append(f"*{p.name}")
             value_parts.append(p.name)
+            checks = None  # a tuple of anything: the key is wrapped
         elif p.kind is P.VAR_KEYWORD:
             text = f"**{p.name}"
             call.append(text)
@@ -188,6 +203,8 @@ def call_shape(
             type_parts.append(f"{PREFIX}type({p.name})")
             labels.append(p.name)
             value_parts.append(p.name)
+            if checks is not None and not plain_annotation(p.annotation):
+                checks.append(p.name)
             if p.default is not P.empty:
                 default_name = f"{PREFIX}default{i}"
                 namespace[default_name] = p.default
@@ -219,7 +236,35 @@ def call_shape(
         labels=tuple(labels),
         namespace=namespace,
         key_hashes_values=var_keyword and user_key is None,
+        hash_checks=None if user_key is not None or checks is None else tuple(checks),
     )
+
+
+_PLAIN_ANNOTATIONS = {int, float, complex, str, bytes, bool, None, type(None)}
+_PLAIN_NAMES = {"int", "float", "complex", "str", "bytes", "bool", "None"}
+
+
+def plain_annotation(annotation: object) -> bool:
+    """Whether a parameter annotated so receives plain keys (see :mod:`memokit._hashed`).
+
+    True for ``int``, ``float``, ``complex``, ``str``, ``bytes``, ``bool``,
+    ``None`` and unions of them, as objects or as the strings that
+    ``from __future__ import annotations`` leaves. A call that passes such a
+    parameter a subclass with a ``__hash__`` of its own is taken at its word.
+
+    >>> plain_annotation(int), plain_annotation("int | None"), plain_annotation(tuple)
+    (True, True, False)
+    """
+    if isinstance(annotation, str):
+        return all(part.strip() in _PLAIN_NAMES for part in annotation.split("|"))
+    try:
+        if annotation in _PLAIN_ANNOTATIONS:
+            return True
+    except TypeError:  # an unhashable annotation object
+        return False
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return all(plain_annotation(arg) for arg in typing.get_args(annotation))
+    return False
 
 
 def _flat_shape(typed: bool, user_key: Callable[..., Hashable] | None) -> CallShape:

@@ -58,7 +58,7 @@ def test_both_decorators_give_the_same_controls() -> None:
         {},
         {"maxsize": 8},
         {"typed": True},
-        {"key": len},
+        {"key": lambda n, label: n},
         {"store": DictStore},
     ],
     ids=["default", "maxsize", "typed", "key", "store-factory"],

@@ -192,7 +192,8 @@ def offered(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[TableStore, b
         return offers.get(id(store)) or real(store)
 
     def offer(store: TableStore, touch: bool) -> None:
-        offers[id(store)] = FastPath(store.table, store.touched.append if touch else None, False)
+        touching = store.touched.append if touch else None
+        offers[id(store)] = FastPath(store.table, touching, False, store.set, store.get)
 
     monkeypatch.setattr(memokit._codegen, "fast_path", offering)
     monkeypatch.setattr(memokit._dag, "fast_path", offering)

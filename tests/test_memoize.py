@@ -887,9 +887,9 @@ def test_store_factory_returning_a_non_store_is_rejected() -> None:
 
 
 def test_decorating_a_non_callable_is_rejected() -> None:
-    """memoize(3) says it needs a function."""
-    with pytest.raises(TypeError, match="needs a function"):
-        memoize(cast(Any, 3))
+    """memoize("three") says it needs a function."""
+    with pytest.raises(TypeError, match="needs a function to decorate, got str"):
+        memoize(cast(Any, "three"))
 
 
 def test_callable_object_is_memoized() -> None:
