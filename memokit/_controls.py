@@ -3,7 +3,7 @@
 Both decorators take the same options, checked here with the same messages
 (naming the decorator the user wrote), and give the same controls:
 ``cache_info``, ``cache_stats``, ``cache_clear``, ``cache_invalidate``,
-``cache_parameters`` and the ``cache_store`` attribute, written once around
+``cache_parameters``, ``cache_keys`` and the ``cache_store`` attribute, written once around
 the two things a wrapper's generated code provides, its counters
 (``counts(reset)``) and the key of a call (``key_of``).
 """
@@ -26,6 +26,7 @@ __all__ = [
     "StoreArg",
     "check_options",
     "currsize",
+    "list_keys",
     "make_wrapper",
     "option_record",
 ]
@@ -129,14 +130,30 @@ def make_wrapper(
         """Return the options the cache was made with."""
         return dict(options)
 
+    def cache_keys() -> list[Hashable]:
+        """Return the keys of the entries held now (a snapshot)."""
+        return list_keys(store)
+
     functools.update_wrapper(wrapper, fn)
     wrapper.cache_info = cache_info
     wrapper.cache_stats = cache_stats
     wrapper.cache_clear = cache_clear
     wrapper.cache_invalidate = cache_invalidate
     wrapper.cache_parameters = cache_parameters
+    wrapper.cache_keys = cache_keys
     wrapper.cache_store = store
     return wrapper
+
+
+def list_keys(store: Store[Any]) -> list[Hashable]:
+    """Return ``list(store.keys())``; ``TypeError`` for a store that cannot list its keys."""
+    keys = getattr(store, "keys", None)
+    if not callable(keys):
+        raise TypeError(
+            f"{type(store).__name__} cannot list its keys: a store lists them with a keys() "
+            f"method (see memokit.Store)"
+        )
+    return list(keys())
 
 
 def _dropped(store: Store[Any]) -> tuple[int, int]:

@@ -127,9 +127,12 @@ class Expiry:
             )
         return now + checked
 
-    def dead(self, entry: tuple[Any, float]) -> bool:
-        """Whether a ``(value, deadline)`` entry has expired."""
-        return not entry[1] > self.clock()
+    def dead(self, entry: tuple[Any, float], *, count: bool = False) -> bool:
+        """Whether a ``(value, deadline)`` entry has expired (with ``count``: count it if so)."""
+        expired = not entry[1] > self.clock()
+        if expired and count:
+            self.count += 1
+        return expired
 
     def schedule(self, key: Hashable, deadline: float, table: dict[Hashable, Any]) -> None:
         """Remember that the entry under ``key`` expires at ``deadline`` (the store's lock held)."""

@@ -10,7 +10,7 @@ decorator and its types; :mod:`memokit._callthrough` builds one cache and
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import (
     Any,
     Concatenate,
@@ -74,9 +74,13 @@ class Memoized(Protocol[P, R_co]):
         """Return the options the cache was made with."""
         ...
 
+    def cache_keys(self) -> list[Hashable]:
+        """Return the keys of the entries held now: what the cache holds, listed."""
+        ...
+
     @property
     def cache_store(self) -> Store[Any]:
-        """The store the results live in: ``len()`` counts them, ``keys()`` lists their keys."""
+        """The store the results live in (``len(f.cache_store)`` counts them)."""
         ...
 
     @overload

@@ -250,6 +250,13 @@ class MemoizedMethod:
         """Return the options the caches were made with."""
         return self._options.record()
 
+    def cache_keys(self) -> list[Any]:
+        """Each instance has its own keys: list them as ``instance.method.cache_keys()``."""
+        raise TypeError(
+            f"{self._recipe.qualname} keeps one cache per instance: list an instance's keys "
+            f"with instance.{getattr(self._fn, '__name__', 'method')}.cache_keys()"
+        )
+
     @property
     def cache_store(self) -> Any:
         """Each instance has its own store: read it as ``instance.method.cache_store``."""

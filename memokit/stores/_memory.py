@@ -184,7 +184,9 @@ class DictStore(Generic[V]):
             return True
         with self._lock:
             entry = self._data.pop(key, MISSING)
-            return entry is not MISSING and not self._expiry.dead(entry)
+            if entry is MISSING:
+                return False
+            return not self._expiry.dead(entry, count=True)
 
     def clear(self) -> None:
         """Forget every entry."""
@@ -404,7 +406,7 @@ class LRUStore(Generic[V]):
             if entry is MISSING:
                 return False
             self._drop(key)
-            return self._expiry is None or not self._expiry.dead(entry)
+            return self._expiry is None or not self._expiry.dead(entry, count=True)
 
     def clear(self) -> None:
         """Forget every entry (the eviction and expiration counts are kept)."""
