@@ -60,6 +60,9 @@ __all__ = [
 
 # Short, because every generated name starts with it and f-strings read better.
 p = PREFIX
+# Bound at import (as functools does): user code may replace builtins.hash
+# with a memoized one, whose own wrapper must not call it.
+_hash = hash
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ def wrapper_namespace(
             f"{p}MISSING": MISSING,
             f"{p}check": shape.checker(qualname),
             f"{p}check_key": functools.partial(check_key_hashable, f"{qualname}()"),
-            f"{p}hash": hash,
+            f"{p}hash": _hash,
             f"{p}type": type,
             f"{p}plain": PLAIN_TYPES,
             f"{p}hashed": hashed,
@@ -257,8 +260,8 @@ def wrapper_source(
     The wrapper computes the key, returns a hit from the store and counts
     it; on a miss it runs ``miss(key)``, the engine's lines (``key`` is the
     name the key goes by). ``_mk_key_of`` takes the key parameters and
-    returns the key as the call makes it (not canonical), hashable, as
-    ``cache_invalidate`` needs it.
+    returns the key as ``cache_invalidate`` gives it to the store's
+    ``delete``: hashable, and canonical when the store keeps canonical keys.
     """
     key = _key_name(shape, access)
     body = [
@@ -270,18 +273,26 @@ def wrapper_source(
         "# recursion would go quadratic.",
         *miss(key),
     ]
-    plain = Access()  # the key as the call makes it
-    raw = _key_name(shape, plain)
-    key_of = [
-        "# The key of a call, for cache_invalidate: hashed here, since a store",
-        "# need not hash a key to find that it is absent.",
-        *_key_lines(shape, plain, user_key),
-        "try:",
-        f"    {p}hash({raw})",
-        "except TypeError:",
-        *_indent(_unhashable(shape, user_key), 1),
-        f"return {raw}",
-    ]
+    if _canonical(shape, access):
+        key_of = [
+            "# The key of a call, for cache_invalidate, as the store keeps it (hashed",
+            "# here: a store need not hash a key to find that it is absent).",
+            *_key_lines(shape, access, user_key),
+            f"return {key}",
+        ]
+    else:
+        plain = Access()  # the key as the call makes it
+        raw = _key_name(shape, plain)
+        key_of = [
+            "# The key of a call, for cache_invalidate: hashed here, since a store",
+            "# need not hash a key to find that it is absent.",
+            *_key_lines(shape, plain, user_key),
+            "try:",
+            f"    {p}hash({raw})",
+            "except TypeError:",
+            *_indent(_unhashable(shape, user_key), 1),
+            f"return {raw}",
+        ]
     lines = [
         f"def {p}make():",
         f"    {p}hits = 0",

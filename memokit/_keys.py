@@ -48,6 +48,9 @@ _FAST_TYPES = frozenset({int, str})
 # Generated code refers to its helpers under this prefix; a function whose
 # parameters use it falls back to the flat key.
 PREFIX = "_mk_"
+# Bound at import (as functools does): user code may replace builtins.len
+# with a memoized one, whose key must not be built by calling it.
+_len = len
 
 
 def make_key(args: tuple[Any, ...], kwargs: Mapping[str, Any], typed: bool) -> Hashable:
@@ -67,7 +70,7 @@ def make_key(args: tuple[Any, ...], kwargs: Mapping[str, Any], typed: bool) -> H
         key += tuple(type(v) for v in args)
         if kwargs:
             key += tuple(type(v) for v in kwargs.values())
-    elif len(key) == 1 and type(key[0]) in _FAST_TYPES:
+    elif _len(key) == 1 and type(key[0]) in _FAST_TYPES:
         return key[0]  # type: ignore[no-any-return]
     return key
 
