@@ -184,12 +184,14 @@ class AsyncFlightTable:
         peek: Callable[[Hashable], Any],
         missing: Any,
         label: Callable[[Hashable], str],
+        starting: Callable[[], None],
     ) -> tuple[Any, bool]:
         """Await the flight for ``key``, starting it with ``compute()`` if none is running.
 
-        Returns the value and whether this call started the computation.
-        ``peek(key)`` looks the key up in the store, ``missing`` if absent;
-        ``label(key)`` names the call in messages (such as ``f(1)``).
+        Returns the value and whether this call started the computation
+        (``starting()`` is called as it does). ``peek(key)`` looks the key up
+        in the store, ``missing`` if absent; ``label(key)`` names the call in
+        messages (such as ``f(1)``).
         """
         loop = asyncio.get_running_loop()
         flights = self.flights
@@ -204,6 +206,7 @@ class AsyncFlightTable:
             flights[key] = flight
             flight.task.add_done_callback(functools.partial(_retire, flights, key, flight))
             started = True
+            starting()
         me = asyncio.current_task()
         cycle = _cycle(flight, me)
         if cycle is not None:

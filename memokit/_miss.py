@@ -234,8 +234,14 @@ class Helpers:
             write(key, value)  # only reached on success: errors are never cached
             return value
 
-        value, started = await self.async_table.run(key, compute, self.read, MISSING, self.label)
-        self.tally(0, 1) if started else self.tally(1, 0)
+        def starting() -> None:
+            self.tally(0, 1)  # counted as it starts: a computation that fails is a miss too
+
+        value, started = await self.async_table.run(
+            key, compute, self.read, MISSING, self.label, starting
+        )
+        if not started:
+            self.tally(1, 0)
         return value
 
     def names(self, is_async: bool) -> dict[str, Any]:

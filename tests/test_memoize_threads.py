@@ -330,3 +330,59 @@ def _meet(barrier: threading.Barrier) -> None:
         pass
     else:
         barrier.abort()
+
+
+# ---------------------------------------------------------------- honest counts
+
+
+@pytest.fixture
+def waiters(monkeypatch: pytest.MonkeyPatch) -> threading.Semaphore:
+    """A semaphore released once by each thread that starts waiting on another's computation."""
+    released = threading.Semaphore(0)
+    real_lock = memokit._flight._allocate_lock
+
+    def counted_lock() -> Any:
+        released.release()
+        return real_lock()
+
+    monkeypatch.setattr(memokit._flight, "_allocate_lock", counted_lock)
+    return released
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"maxsize": 4}, {"ttl": 60}, {"store": lambda: LRUStoreSubclass(16)}],
+    ids=["dict", "lru", "ttl", "protocol"],
+)
+def test_callers_served_by_another_computation_count_as_hits(
+    waiters: threading.Semaphore, options: dict[str, Any]
+) -> None:
+    """8 threads, one computation: hits=7, misses=1 (misses count computations)."""
+    runs = 0
+
+    @memoize(**options)
+    def slow(n: int) -> int:
+        nonlocal runs
+        runs += 1
+        for _ in range(THREADS - 1):  # every other thread is waiting for this result
+            assert waiters.acquire(timeout=JOIN_TIMEOUT)
+        return n * 10
+
+    results = run_together(lambda i: slow(1))
+    assert results == [10] * THREADS
+    assert runs == 1
+    assert slow.cache_info()[:2] == (THREADS - 1, 1)
+
+
+def test_callers_that_get_the_error_count_neither(waiters: threading.Semaphore) -> None:
+    """When the one computation raises, only it counts (a miss); the waiters count nothing."""
+
+    @memoize
+    def failing(n: int) -> int:
+        for _ in range(THREADS - 1):
+            assert waiters.acquire(timeout=JOIN_TIMEOUT)
+        raise ValueError("no")
+
+    results = run_together(lambda i: failing(1))
+    assert all(isinstance(r, ValueError) for r in results)
+    assert failing.cache_info()[:2] == (0, 1)
