@@ -78,13 +78,13 @@ def check_clock(owner: str, clock: object, ttl: object) -> Callable[[], float] |
 
 def check_weight(weight: object) -> float:
     """Return what a ``sizeof=`` function returned if it is a finite number >= 0, else raise."""
-    seconds = _seconds(weight)
-    if seconds is None or not seconds >= 0 or not _isfinite(seconds):
-        raise (ValueError if seconds is not None else TypeError)(
+    number = _seconds(weight)
+    if number is None or not number >= 0 or not _isfinite(number):
+        raise (ValueError if number is not None else TypeError)(
             f"the sizeof= function returned {weight!r}: it must return a finite number "
             f">= 0, the value's weight in the units of maxsize"
         )
-    return seconds
+    return cast(float, weight)  # as given: int weights keep currsize an int
 
 
 class Expiry:

@@ -66,10 +66,14 @@ STORE_OPTIONS: list[dict[str, Any]] = [
     {},
     {"maxsize": 8},
     {"store": RecordingStore()},
+    {"ttl": 3600},
+    {"maxsize": 8, "sizeof": lambda value: 1, "ttl": 3600},
 ]
 
 
-@pytest.fixture(params=range(len(STORE_OPTIONS)), ids=["dict", "lru", "generic"])
+@pytest.fixture(
+    params=range(len(STORE_OPTIONS)), ids=["dict", "lru", "generic", "dict-ttl", "lru-sizeof-ttl"]
+)
 def options(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Each store kind the engine specializes for."""
     opts = dict(STORE_OPTIONS[request.param])

@@ -350,7 +350,7 @@ class LRUStore(Generic[V]):
 
     def _put_general(self, key: Hashable, value: Any) -> None:
         # The user's functions (sizeof, a ttl function) run before the lock.
-        weight = 1.0 if self._sizeof is None else check_weight(self._sizeof(value))
+        weight = 1 if self._sizeof is None else check_weight(self._sizeof(value))
         expiry = self._expiry
         now = deadline = 0.0
         if expiry is not None:
