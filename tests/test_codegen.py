@@ -282,6 +282,66 @@ ASYNC_WRAPPER = (
 """
 )
 
+# A parameter without a plain annotation: the key is made canonical first
+# (memokit._hashed), then looked up with get (one hash, whatever its type).
+CANONICAL_HEAD = """\
+    def f(n):
+        nonlocal _mk_hits, _mk_misses
+        try:
+            # As the store keeps it: wrapped with its hash unless hashing it is free.
+            _mk_key = n if _mk_type(n) in _mk_plain else _mk_hashed(n)
+        except TypeError:
+            _mk_check((n,))
+            raise
+        try:
+            _mk_value = _mk_table_get(_mk_key, _mk_MISSING)
+            if _mk_value is not _mk_MISSING:
+                _mk_hits += 1
+                return _mk_value
+        except TypeError:
+            _mk_check((n,))
+            raise
+"""
+
+# ttl= on an LRU store, for g(n: int, s) (only s is checked): each entry is
+# (value, deadline), so a hit reads the clock once.
+EXPIRING_LRU_HEAD = """\
+    def g(n, s):
+        nonlocal _mk_hits, _mk_misses
+        _mk_key = (n, s)
+        try:
+            # As the store keeps it: wrapped with its hash unless hashing it is free.
+            if not (_mk_type(s) in _mk_plain):
+                _mk_key = _mk_hashed_tuple(_mk_key)
+        except TypeError:
+            _mk_check((n, s))
+            raise
+        try:
+            _mk_entry = _mk_table_get(_mk_key, _mk_MISSING)
+            if _mk_entry is not _mk_MISSING:
+                # An entry is (value, deadline): live while the deadline is ahead.
+                if _mk_entry[1] > _mk_clock():
+                    _mk_touch(_mk_key)
+                    _mk_hits += 1
+                    return _mk_entry[0]
+                _mk_expire(_mk_key, _mk_entry)  # dropped and counted: a miss
+        except KeyError:  # evicted by another thread before the touch: a miss
+            pass
+        except TypeError:
+            _mk_check((n, s))
+            raise
+"""
+# ... and its miss path reads the store again through read(), which checks expiry.
+EXPIRING_REREAD = """\
+        # Another thread may have stored the value since our lookup.
+        _mk_value = _mk_read(_mk_key)
+        if _mk_value is _mk_MISSING:
+            _mk_misses += 1
+            try:
+                _mk_value = _mk_function(n, s)
+                _mk_put(_mk_key, _mk_value)
+"""
+
 METHOD_WRAPPER_HEAD = """\
     def scaled(self, x):
         nonlocal _mk_hits, _mk_misses
@@ -356,6 +416,26 @@ def test_dict_store_source_is_pinned() -> None:
 def test_wrapper_source_per_store_kind_is_pinned(make: Callable[[], Any], expected: str) -> None:
     """LRU, generic and shared (get_or_compute) stores each get the wrapper written here."""
     assert wrapper_text(make()) == expected
+
+
+def test_unannotated_key_is_made_canonical_first() -> None:
+    """Without a plain annotation, the wrapper wraps a key with its hash before looking it up."""
+
+    def f(n):  # type: ignore[no-untyped-def]
+        return n
+
+    assert wrapper_text(memoize(f)).startswith(CANONICAL_HEAD)
+
+
+def test_expiring_wrapper_source_is_pinned() -> None:
+    """ttl= gives the lookup a deadline check and the miss path an expiry-aware read."""
+
+    def g(n: int, s):  # type: ignore[no-untyped-def]
+        return n
+
+    text = wrapper_text(memoize(maxsize=8, ttl=5)(g))
+    assert text.startswith(EXPIRING_LRU_HEAD)
+    assert EXPIRING_REREAD in text
 
 
 def test_async_wrapper_source_is_pinned() -> None:
