@@ -247,8 +247,9 @@ class DagEvaluator(Generic[N, V]):
         5000050000
         """
         k = self._key_of(node)
+        table = self._table
         try:
-            entry = self._store.get(k)
+            entry = self._store.get(k) if table is None else table.get(k, MISSING)
         except TypeError:
             _check_key(k, node)
             raise

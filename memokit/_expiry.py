@@ -90,10 +90,12 @@ def check_weight(weight: object) -> float:
 class Expiry:
     """The expiry state of one store: its ttl and clock, dropped count, and deadlines."""
 
-    __slots__ = ("_heap", "_order", "clock", "count", "ttl")
+    __slots__ = ("_heap", "_order", "clock", "count", "seconds", "ttl")
 
     def __init__(self, ttl: Seconds, clock: Callable[[], float]) -> None:
         self.ttl = ttl
+        #: The ttl when it is the same for every value (the usual case), else None.
+        self.seconds: float | None = None if callable(ttl) else ttl
         self.clock = clock
         #: How many entries were dropped because their time had passed.
         self.count = 0
@@ -134,6 +136,27 @@ class Expiry:
             self.count += 1
         return expired
 
+    def admit(
+        self,
+        table: dict[Hashable, Any],
+        key: Hashable,
+        entry: tuple[Any, float],
+        now: float,
+        drop: Callable[[Hashable], None],
+    ) -> None:
+        """Drop what has expired at ``now``, then store ``entry`` under ``key`` (the lock held)."""
+        heap = self._heap
+        if heap and heap[0][0] <= now:
+            self.reclaim(table, now, drop)
+        table[key] = entry
+        deadline = entry[1]
+        if deadline != _INF:
+            # With one ttl for every value this is the largest deadline yet:
+            # the push compares it with one parent and stops.
+            _heappush(heap, (deadline, _next(self._order), key))
+            if _len(heap) > 2 * _len(table) + 64:
+                self._compact(table)
+
     def schedule(self, key: Hashable, deadline: float, table: dict[Hashable, Any]) -> None:
         """Remember that the entry under ``key`` expires at ``deadline`` (the store's lock held)."""
         if deadline == _INF:
@@ -141,9 +164,13 @@ class Expiry:
         heap = self._heap
         _heappush(heap, (deadline, _next(self._order), key))
         if _len(heap) > 2 * _len(table) + 64:
-            # Mostly items of entries gone since: rebuild from the live ones.
-            heap[:] = [(e[1], _next(self._order), k) for k, e in table.items() if e[1] != _INF]
-            heapq.heapify(heap)
+            self._compact(table)
+
+    def _compact(self, table: dict[Hashable, Any]) -> None:
+        # The heap holds mostly items of entries gone since: rebuild it from the live ones.
+        heap = self._heap
+        heap[:] = [(e[1], _next(self._order), k) for k, e in table.items() if e[1] != _INF]
+        heapq.heapify(heap)
 
     def reclaim(
         self, table: dict[Hashable, Any], now: float, drop: Callable[[Hashable], None]

@@ -91,6 +91,10 @@ def _empty_cache() -> InstanceCache:
 class MemoizedMethod:
     """A descriptor giving each instance its own cache, never keeping it alive (see the module)."""
 
+    # The attributes __get__ reads on every access are slots (the fastest
+    # attribute reads); __dict__ holds what functools.update_wrapper copies.
+    __slots__ = ("__dict__", "_outside", "_slot")
+
     def __init__(self, fn: Callable[..., Any], options: Options) -> None:
         self._fn = fn
         self._options = options
@@ -109,23 +113,27 @@ class MemoizedMethod:
     def __get__(self, instance: Any, owner: type[Any] | None = None) -> Any:
         if instance is None:
             return self
-        if self._outside:  # some instances keep their cache here, not in a __dict__
+        if self._outside:  # some instances keep their cache here: no __dict__
             found = self._outside.get(id(instance))
             if found is not None and found.owner() is instance:
                 return MethodType(found.wrapper, instance)
         try:
             cache = instance.__dict__[self._slot]
-            if cache.owner() is instance:  # not a copy of another instance's __dict__
-                return MethodType(cache.wrapper, instance)
-        except (AttributeError, KeyError, TypeError):
-            pass
+        except (AttributeError, KeyError):  # no cache yet, or no __dict__ to keep one in
+            cache = self._cache_of(instance)
+        else:
+            if cache.owner() is not instance:  # a copy of another instance's __dict__
+                cache = self._cache_of(instance)
         # A bound method holds the instance for the duration of the call (so
         # C().m(1) works on a temporary). Attribute access (obj.m.cache_info)
         # falls through to the wrapper.
-        return MethodType(self._cache_of(instance).wrapper, instance)
+        return MethodType(cache.wrapper, instance)
 
     def _cache_of(self, instance: Any) -> InstanceCache:
         """Return ``instance``'s cache, making it on first use."""
+        known = self._outside.get(id(instance))
+        if known is not None and known.owner() is instance:
+            return known  # an instance without a __dict__
         namespace = getattr(instance, "__dict__", None)
         with self._lock:
             if type(namespace) is dict:

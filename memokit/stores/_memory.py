@@ -26,7 +26,7 @@ from collections.abc import Callable, Hashable, Iterator
 from typing import Any, Generic, Literal, NamedTuple, TypeVar, cast
 
 from memokit._expiry import Expiry, Seconds, check_weight
-from memokit._hashed import hashed, unhashed
+from memokit._hashed import PLAIN_TYPES, hashed, unhashed
 from memokit._options import check_maxsize
 from memokit.stores._protocol import MISSING, Missing, Store, bind_store
 
@@ -47,7 +47,7 @@ V = TypeVar("V")
 _len = len
 _list = list
 _iter = iter
-_next = next
+_type = type
 _allocate_lock = threading.Lock
 
 
@@ -132,7 +132,12 @@ class DictStore(Generic[V]):
 
     def get(self, key: Hashable) -> V | Literal[Missing.MISSING]:
         """Return the value stored under ``key``, or :data:`MISSING`."""
-        value: V | Literal[Missing.MISSING] = self._read(hashed(key))
+        if _type(key) not in PLAIN_TYPES:
+            key = hashed(key)
+        if self._expiry is None:
+            found: V | Literal[Missing.MISSING] = self._data.get(key, MISSING)
+            return found
+        value: V | Literal[Missing.MISSING] = self._read(key)
         return value
 
     def _read(self, key: Hashable) -> Any:
@@ -146,7 +151,12 @@ class DictStore(Generic[V]):
 
     def set(self, key: Hashable, value: V) -> None:
         """Store ``value`` under ``key``."""
-        self._put(hashed(key), value)
+        if _type(key) not in PLAIN_TYPES:
+            key = hashed(key)
+        if self._expiry is None:
+            self._data[key] = value
+        else:
+            self._put(key, value)
 
     def _put(self, key: Hashable, value: Any) -> None:
         expiry = self._expiry
@@ -154,15 +164,19 @@ class DictStore(Generic[V]):
             self._data[key] = value
             return
         now = expiry.clock()
-        deadline = expiry.deadline(value, now)  # the user's ttl function runs outside the lock
-        with self._lock:
-            data = self._data
-            expiry.reclaim(data, now, self._drop)
+        seconds = expiry.seconds
+        # A ttl function (the user's code) runs outside the lock.
+        deadline = now + seconds if seconds is not None else expiry.deadline(value, now)
+        lock = self._lock
+        lock.acquire()
+        try:
             if deadline > now:
-                data[key] = (value, deadline)
-                expiry.schedule(key, deadline, data)
+                expiry.admit(self._data, key, (value, deadline), now, self._drop)
             else:  # already expired: "set" means the key's old value is gone too
-                data.pop(key, None)
+                expiry.reclaim(self._data, now, self._drop)
+                self._data.pop(key, None)
+        finally:
+            lock.release()
 
     def _drop(self, key: Hashable) -> None:
         del self._data[key]
@@ -175,7 +189,8 @@ class DictStore(Generic[V]):
 
     def delete(self, key: Hashable) -> bool:
         """Forget ``key``; return whether it was present (an expired entry was not)."""
-        key = hashed(key)
+        if _type(key) not in PLAIN_TYPES:
+            key = hashed(key)
         if self._expiry is None:
             try:  # not dict.pop(key, default): on an empty dict it accepts unhashable keys
                 del self._data[key]
@@ -308,7 +323,8 @@ class LRUStore(Generic[V]):
 
     def get(self, key: Hashable) -> V | Literal[Missing.MISSING]:
         """Return the value under ``key`` (marking it recently used), or :data:`MISSING`."""
-        key = hashed(key)
+        if _type(key) not in PLAIN_TYPES:
+            key = hashed(key)
         value = self._read(key)
         if value is not MISSING:
             try:
@@ -329,7 +345,9 @@ class LRUStore(Generic[V]):
 
     def set(self, key: Hashable, value: V) -> None:
         """Store ``value`` under ``key``, first evicting the oldest entries if it would not fit."""
-        self._put(hashed(key), value)
+        if _type(key) not in PLAIN_TYPES:
+            key = hashed(key)
+        self._put(key, value)
 
     def _put_plain(self, key: Hashable, value: Any) -> None:
         # acquire()/release() rather than "with": the cheaper of the two, and
@@ -350,13 +368,17 @@ class LRUStore(Generic[V]):
 
     def _put_general(self, key: Hashable, value: Any) -> None:
         # The user's functions (sizeof, a ttl function) run before the lock.
-        weight = 1 if self._sizeof is None else check_weight(self._sizeof(value))
+        sizeof = self._sizeof
+        weight = 1 if sizeof is None else check_weight(sizeof(value))
         expiry = self._expiry
         now = deadline = 0.0
         if expiry is not None:
             now = expiry.clock()
-            deadline = expiry.deadline(value, now)
-        with self._lock:
+            seconds = expiry.seconds
+            deadline = now + seconds if seconds is not None else expiry.deadline(value, now)
+        lock = self._lock
+        lock.acquire()
+        try:
             data = self._data
             if expiry is not None:
                 expiry.reclaim(data, now, self._drop)
@@ -365,25 +387,23 @@ class LRUStore(Generic[V]):
             bound = self._maxsize
             if weight > bound or not bound or (expiry is not None and deadline <= now):
                 return  # too heavy, no room at all, or expired already: not stored
-            if self._sizeof is None:
+            if sizeof is None:
                 while _len(data) >= bound:
-                    self._evict()
+                    data.popitem(False)
+                    self._evictions += 1
             else:
+                weights = self._weights
                 while self._total + weight > bound:
-                    self._evict()
+                    self._total -= weights.pop(data.popitem(False)[0])
+                    self._evictions += 1
+                weights[key] = weight
+                self._total += weight
             if expiry is None:
                 data[key] = value
             else:
-                data[key] = (value, deadline)
-                expiry.schedule(key, deadline, data)
-            if self._sizeof is not None:
-                self._weights[key] = weight
-                self._total += weight
-
-    def _evict(self) -> None:
-        key = _next(_iter(self._data))
-        self._drop(key)
-        self._evictions += 1
+                expiry.admit(data, key, (value, deadline), now, self._drop)
+        finally:
+            lock.release()
 
     def _drop(self, key: Hashable) -> None:
         del self._data[key]
@@ -400,7 +420,8 @@ class LRUStore(Generic[V]):
 
     def delete(self, key: Hashable) -> bool:
         """Forget ``key``; return whether it was present (an expired entry was not)."""
-        key = hashed(key)
+        if _type(key) not in PLAIN_TYPES:
+            key = hashed(key)
         with self._lock:
             entry = self._data.get(key, MISSING)
             if entry is MISSING:
