@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from types import CodeType
 from typing import Any
 
-from memokit._hashed import PLAIN_TYPES, hashed, hashed_tuple
+from memokit._hashed import PLAIN_TYPES, WRAPPED_TYPES, HashedKey, hashed, hashed_tuple
 from memokit._keys import PREFIX, CallShape, check_key_hashable
 from memokit.stores._memory import MISSING, Store, fast_path
 
@@ -108,18 +108,22 @@ def wrapper_namespace(
             f"{p}plain": PLAIN_TYPES,
             f"{p}hashed": hashed,
             f"{p}hashed_tuple": hashed_tuple,
+            f"{p}wrapped": WRAPPED_TYPES,
+            f"{p}HashedKey": HashedKey,
         }
     )
     fast = fast_path(store)
     if fast is None:
         names[f"{p}read"] = store.get
         names[f"{p}put"] = store.set
+        names[f"{p}delete"] = store.delete
         return Access(), names
     names[f"{p}table"] = fast.table
     names[f"{p}table_get"] = fast.table.get
     names[f"{p}touch"] = fast.touch
     names[f"{p}read"] = fast.read
     names[f"{p}put"] = fast.put
+    names[f"{p}delete"] = fast.delete
     names[f"{p}clock"] = fast.clock
     names[f"{p}expire"] = fast.expire
     access = Access(True, fast.touch is not None, fast.direct_writes, fast.clock is not None)
@@ -179,9 +183,14 @@ def _key_lines(shape: CallShape, access: Access, user_key: bool) -> list[str]:
             canonical = [f"{key} = {p}hashed({key})"]
         elif shape.key in checks:  # one parameter, its own key
             make = []
+            arg = shape.key
             canonical = [
-                f"{key} = {shape.key} if {p}type({shape.key}) in {p}plain "
-                f"else {p}hashed({shape.key})"
+                f"if {p}type({arg}) in {p}plain:",
+                f"    {key} = {arg}",
+                f"elif {p}type({arg}) in {p}wrapped:",
+                f"    {key} = {p}HashedKey(({arg},))",
+                "else:  # a type not met before, or a tuple",
+                f"    {key} = {p}hashed({arg})",
             ]
         else:
             plain = " and ".join(f"{p}type({name}) in {p}plain" for name in checks)

@@ -93,6 +93,8 @@ def make_wrapper(
     wrapper, counts, tally = namespace[f"{PREFIX}make"]()
     namespace[f"{PREFIX}tally"] = tally  # for the engine's helpers
     key_of: Callable[..., Hashable] = namespace[f"{PREFIX}key_of"]
+    # Deletes a key as key_of makes it (canonical for a store's table).
+    delete: Callable[[Hashable], bool] = namespace[f"{PREFIX}delete"]
     # Evictions and expirations are the store's to count; a shared store
     # counted some before this cache existed, and cache_clear() starts again.
     base = _dropped(store)
@@ -124,7 +126,7 @@ def make_wrapper(
 
     def cache_invalidate(*args: Any, **kwargs: Any) -> bool:
         """Forget the entry this call would hit; return whether there was one."""
-        return store.delete(key_of(*args, **kwargs))
+        return delete(key_of(*args, **kwargs))
 
     def cache_parameters() -> dict[str, Any]:
         """Return the options the cache was made with."""

@@ -2,133 +2,145 @@
 
 A memoized call looks its key up, and on a miss claims it (single flight),
 reads the store again, writes the value and retires the claim: five dict
-operations, each of which hashes the key. For the built-in scalar types that
-is harmless (hashing them runs no code of the user's and costs next to
-nothing; a ``str`` and a ``frozenset`` even keep their hash), but a tuple is
-hashed again element by element, and a class with a ``__hash__`` of its own
-runs it every time. So a key is made *canonical* once per call:
+operations, each of which hashes the key. For most keys that is harmless:
+hashing an ``int``, a ``str`` or any object whose hash is built into Python
+runs no code of the user's and costs next to nothing. But a tuple is hashed
+again element by element, and a class with a ``__hash__`` written in Python
+runs it every time. So each call makes its key *canonical* once:
 
 * a key of a :func:`plain <is_plain>` type is used as it is;
-* any other key is wrapped in a :class:`HashedKey`, which computes the hash
-  once and hands it to every dict operation after that.
+* a tuple of plain items is used as it is too;
+* any other key is wrapped (:data:`HashedKey`): a one-item ``frozenset``,
+  which hashes the key as it is made, keeps that hash, and compares the
+  keys (all in C) when two of them meet.
+
+The form of a key depends on its type (and a tuple's on its items' types)
+alone, so every lookup of one key finds the same entry. A wrapped key never
+equals a key that is not wrapped: ``f(Fraction(1))`` and ``f(1)`` are two
+entries (as ``f(1)`` and ``f(1.0)`` are in ``functools.lru_cache``).
 
 The in-memory stores keep canonical keys in their tables, so whoever reads a
-table (an engine's generated code, a store's own methods) must canonicalize
-the same way: :func:`hashed` does, and the generated code inlines its first
-test (``type(key) in PLAIN_TYPES``).
+table (an engine's generated code, a store's own methods) makes keys
+canonical the same way: :func:`hashed` does, and the generated code inlines
+its first tests (``type(key) in PLAIN_TYPES``, ``type(key) in WRAPPED_TYPES``).
 
 Builtins that user code may replace (``builtins.hash = memoize(hash)``) are
 bound here at import, as :mod:`functools` does, so that the machinery of a
-memoized ``hash`` never calls itself.
+memoized builtin never calls itself.
 """
 
 from __future__ import annotations
 
+import types
 from collections.abc import Hashable
 from typing import Any, Final
 
-__all__ = ["PLAIN_TYPES", "HashedKey", "hashed", "hashed_tuple", "is_plain", "unhashed"]
+__all__ = [
+    "PLAIN_TYPES",
+    "WRAPPED_TYPES",
+    "HashedKey",
+    "hashed",
+    "hashed_tuple",
+    "is_plain",
+    "unhashed",
+]
 
-_hash = hash
 _len = len
 _type = type
-_bool = bool
+_next = next
+_iter = iter
 _getattr = getattr
-_object_hash = object.__hash__
+_isinstance = isinstance
+_issubclass = issubclass
+# A __hash__ written in C shows on the class as a slot wrapper.
+_C_HASH = types.WrapperDescriptorType
+# Hashes written in C that hash other objects again each time (a tuple's
+# items, a bound method's self), and frozenset, the wrapper's own type.
+_NOT_FLAT = (tuple, slice, types.MethodType, frozenset)
 
-#: Types whose instances are used as keys as they are: hashing one again runs
-#: no code of the user's and costs little. The built-in scalars are here from
-#: the start; a class that hashes by identity (``object``'s ``__hash__``) joins
-#: when first met. Read by generated code, so it stays a set (a fast ``in``).
-PLAIN_TYPES: set[type] = {int, float, complex, str, bytes, bool, type(None), frozenset, type}
-_NOT_PLAIN: set[type] = set()
+#: Types whose instances are keys as they are (see :func:`is_plain`). The
+#: built-in scalars are here from the start; other plain types join when first
+#: met. Generated code reads it, so it stays a set (a fast ``in``).
+PLAIN_TYPES: set[type] = {int, float, complex, str, bytes, bool, type(None), type}
+#: Types whose instances are always wrapped (met before, and not plain).
+WRAPPED_TYPES: set[type] = set()
 # Classes made at run time (in a loop, in tests) would otherwise be kept alive
 # by these sets for good: past this many, new types are classified each time.
 _LEARN_AT_MOST: Final = 4096
 
 
 def is_plain(cls: type) -> bool:
-    """Whether keys of type ``cls`` may be hashed again at no cost and with no code of the user's.
+    """Whether keys of type ``cls`` are used as they are: hashing them again is free and silent.
 
-    True for the built-in scalars (``int``, ``float``, ``complex``, ``str``,
-    ``bytes``, ``bool``, ``None``), ``frozenset`` (which keeps its hash),
-    ``type``, and classes that hash by identity. A tuple is hashed element by
-    element each time, and any other class runs its own ``__hash__``.
+    True when ``cls`` hashes with code built into Python (its ``__hash__``
+    is written in C: ``int``, ``str``, ``float``, ``bytes``, an ``IntEnum``,
+    a NumPy scalar, a ``Decimal``, a class that hashes by identity...),
+    unless that code hashes other objects each time (a tuple hashes its
+    items; a tuple of plain items is used as it is, see :func:`hashed`). A
+    class with a ``__hash__`` written in Python (a dataclass, a
+    ``Fraction``, a ``Path``) would run it each time: its keys are wrapped.
+    The answer depends on the class alone, so it is learned once.
 
     >>> is_plain(int), is_plain(object), is_plain(tuple)
     (True, True, False)
     """
     if cls in PLAIN_TYPES:
         return True
-    if cls in _NOT_PLAIN:
+    if cls in WRAPPED_TYPES:
         return False
-    plain = _getattr(cls, "__hash__", None) is _object_hash
-    learned = PLAIN_TYPES if plain else _NOT_PLAIN
-    if _len(learned) < _LEARN_AT_MOST:
-        learned.add(cls)
+    plain = _isinstance(_getattr(cls, "__hash__", None), _C_HASH) and not _issubclass(
+        cls, _NOT_FLAT
+    )
+    if plain:
+        if _len(PLAIN_TYPES) < _LEARN_AT_MOST:
+            PLAIN_TYPES.add(cls)
+    elif not _issubclass(cls, tuple) and _len(WRAPPED_TYPES) < _LEARN_AT_MOST:
+        WRAPPED_TYPES.add(cls)  # a tuple's form depends on its items: never learned
     return plain
 
 
-class HashedKey:
-    """A key and its hash, computed once: dict operations on it never hash the key again.
-
-    It compares equal to another ``HashedKey`` of an equal key *and to the
-    key itself*, so a table may hold either form: ``f(5)`` (a plain key) and
-    ``f(Fraction(5))`` (a wrapped one) are one entry, as in any dict.
-
-    >>> key = HashedKey((1, "a"))
-    >>> key == HashedKey((1, "a")) == (1, "a"), hash(key) == hash((1, "a"))
-    (True, True)
-    """
-
-    __slots__ = ("hash", "key")
-
-    def __init__(self, key: Hashable) -> None:
-        self.key = key
-        self.hash = _hash(key)  # the one time the key is hashed
-
-    def __hash__(self) -> int:
-        return self.hash
-
-    def __eq__(self, other: object) -> bool:
-        if _type(other) is HashedKey:
-            other = other.key
-        # Identity first, as dict lookups do (a NaN key finds itself).
-        return self.key is other or _bool(self.key == other)
-
-    def __repr__(self) -> str:
-        return f"HashedKey({self.key!r})"
-
-    def __reduce__(self) -> tuple[type[HashedKey], tuple[Hashable]]:
-        return (HashedKey, (self.key,))  # the hash may differ in another process
+#: The wrapper: ``HashedKey((key,))``, a ``frozenset`` holding the key alone. A
+#: frozenset computes its hash once and keeps it, and two of them compare their
+#: items by identity, then ``==``, without hashing again: everything a dict does
+#: with a wrapped key runs in C and never calls the key's ``__hash__``. Raw
+#: frozensets are wrapped too (``frozenset`` is not plain), so in a table every
+#: frozenset is a wrapper.
+HashedKey = frozenset
 
 
 def hashed(key: Any) -> Hashable:
-    """Return ``key`` in canonical form: as it is if its type is plain, else a :class:`HashedKey`.
+    """Return ``key`` in canonical form: as it is, or wrapped (``HashedKey((key,))``).
 
-    Raises ``TypeError`` for an unhashable key, as ``hash`` does.
+    ``key`` is a key as a call makes it, never one already canonical (a
+    wrapper given again would be wrapped again). Raises ``TypeError`` for an
+    unhashable key, as ``hash`` does.
 
-    >>> hashed(5), hashed((5,))
-    (5, HashedKey((5,)))
+    >>> hashed(5), hashed((5, "a")), hashed((5, (6,)))
+    (5, (5, 'a'), frozenset({(5, (6,))}))
     """
     cls = _type(key)
-    if cls in PLAIN_TYPES or cls is HashedKey or is_plain(cls):
+    if cls in PLAIN_TYPES:
         return key  # type: ignore[no-any-return]
-    return HashedKey(key)
+    if cls is tuple:
+        return hashed_tuple(key)
+    if is_plain(cls):
+        return key  # type: ignore[no-any-return]
+    return HashedKey((key,))  # the one time the key is hashed
 
 
 def hashed_tuple(key: tuple[Any, ...]) -> Hashable:
-    """Return a tuple key as it is if every item's type is plain, else a :class:`HashedKey`.
+    """Return a tuple key as it is if every item's type is plain, else wrapped.
 
     >>> hashed_tuple((1, "a")), hashed_tuple((1, (2,)))
-    ((1, 'a'), HashedKey((1, (2,))))
+    ((1, 'a'), frozenset({(1, (2,))}))
     """
     for item in key:
         if not is_plain(_type(item)):
-            return HashedKey(key)
+            return HashedKey((key,))
     return key
 
 
 def unhashed(key: Hashable) -> Hashable:
     """Return the key a canonical ``key`` stands for (the inverse of :func:`hashed`)."""
-    return key.key if _type(key) is HashedKey else key
+    return _next(_iter(key)) if _type(key) is HashedKey else key
+

@@ -194,6 +194,7 @@ def call_shape(
             )
             labels.append(f"**{p.name}")
             value_parts.append(p.name)
+            checks = None  # a frozenset (never plain): the key is wrapped
         else:
             if p.kind is P.KEYWORD_ONLY:
                 if not saw_kw_only_marker:

@@ -289,7 +289,12 @@ CANONICAL_HEAD = """\
         nonlocal _mk_hits, _mk_misses
         try:
             # As the store keeps it: wrapped with its hash unless hashing it is free.
-            _mk_key = n if _mk_type(n) in _mk_plain else _mk_hashed(n)
+            if _mk_type(n) in _mk_plain:
+                _mk_key = n
+            elif _mk_type(n) in _mk_wrapped:
+                _mk_key = _mk_HashedKey((n,))
+            else:  # a type not met before, or a tuple
+                _mk_key = _mk_hashed(n)
         except TypeError:
             _mk_check((n,))
             raise

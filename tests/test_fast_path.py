@@ -193,7 +193,9 @@ def offered(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[TableStore, b
 
     def offer(store: TableStore, touch: bool) -> None:
         touching = store.touched.append if touch else None
-        offers[id(store)] = FastPath(store.table, touching, False, store.set, store.get)
+        offers[id(store)] = FastPath(
+            store.table, touching, False, store.set, store.get, store.delete
+        )
 
     monkeypatch.setattr(memokit._codegen, "fast_path", offering)
     monkeypatch.setattr(memokit._dag, "fast_path", offering)

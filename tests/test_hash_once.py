@@ -15,6 +15,8 @@ import asyncio
 import builtins
 import contextlib
 import dataclasses
+import decimal
+import enum
 import fractions
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
@@ -154,22 +156,30 @@ def test_a_frozen_dataclass_argument_is_hashed_once() -> None:
 
 
 @pytest.mark.parametrize("options", [{}, {"maxsize": 4}, {"ttl": 60}], ids=["dict", "lru", "ttl"])
-def test_equal_keys_of_different_forms_share_one_entry(options: dict[str, Any]) -> None:
-    """5 (used as it is) and Fraction(5) (wrapped with its hash) are one entry, in either order."""
+def test_equal_keys_share_an_entry_when_their_hashing_is_built_in(options: dict[str, Any]) -> None:
+    """1, 1.0, True, IntEnum and Decimal 1 are one entry; Fraction(1), hashed in Python, another."""
+
+    class One(enum.IntEnum):
+        ONE = 1
 
     def recording(calls: list[object]) -> Callable[[object], str]:
-        def five(x: object) -> str:
+        def one(x: object) -> str:
             calls.append(x)
-            return "five"
+            return "one"
 
-        return five
+        return one
 
-    for first, second in [(5, fractions.Fraction(5)), (fractions.Fraction(5), 5)]:
-        calls: list[object] = []
-        f = memoize(**options)(recording(calls))
-        assert f(first) == f(second) == "five"
-        assert calls == [first]
-        assert f.cache_invalidate(second) is True
+    calls: list[object] = []
+    f = memoize(**options)(recording(calls))
+    for key in (1, 1.0, True, One.ONE, decimal.Decimal(1)):
+        assert f(key) == "one"
+    assert calls == [1]
+    # A key whose __hash__ is written in Python is wrapped with its hash: it
+    # never meets an unwrapped key, as 1 and 1.0 never meet in lru_cache.
+    assert f(fractions.Fraction(1)) == "one" and f(fractions.Fraction(1)) == "one"
+    assert calls == [1, fractions.Fraction(1)]
+    assert f.cache_invalidate(fractions.Fraction(1)) is True
+    assert f.cache_invalidate(1.0) is True
 
 
 def test_typed_still_separates_equal_keys_of_different_types() -> None:
@@ -203,22 +213,35 @@ def test_a_cycle_error_names_its_keys_unwrapped() -> None:
 
 
 def test_hashed_keys_by_type() -> None:
-    """Built-in scalars and identity-hashed objects are plain; tuples and own hashes are wrapped."""
+    """Keys hashed in C (and tuples of them) are used as they are; others are wrapped once."""
 
     class Plain:
         pass
 
-    plain: tuple[object, ...] = (1, 1.5, "s", b"b", True, None, frozenset({1}), int, Plain())
+    plain: tuple[object, ...] = (1, 1.5, "s", b"b", True, None, int, Plain(), (1, "a"), ())
     for key in plain:
         assert hashed(key) is key
-    wrapped_keys: tuple[object, ...] = ((1, 2), Counted("a"), fractions.Fraction(1, 3))
+    wrapped_keys: tuple[object, ...] = (
+        (1, (2,)),
+        Counted("a"),
+        fractions.Fraction(1, 3),
+        frozenset({1}),  # a frozenset is wrapped too: in a table, every frozenset is a wrapper
+    )
     for key in wrapped_keys:
         wrapped = hashed(key)
         assert type(wrapped) is HashedKey and unhashed(wrapped) is key
-        assert wrapped == key and hash(wrapped) == hash(key)
-    assert is_plain(Plain) and not is_plain(Counted)
+        assert wrapped != key and wrapped == hashed(key)
+    assert is_plain(Plain) and not is_plain(Counted) and not is_plain(tuple)
     with pytest.raises(TypeError):
         hashed([1])
+
+
+def test_a_frozenset_argument_and_its_item_are_two_entries() -> None:
+    """f(k) and f(frozenset({k})) never share an entry, though a wrapper is a frozenset."""
+    f = memoize(lambda x: type(x).__name__)
+    k = Counted("k")
+    assert (f(k), f(frozenset({k})), f(k)) == ("Counted", "frozenset", "Counted")
+    assert f.cache_keys() == [k, frozenset({k})]
 
 
 def test_a_key_that_equals_nothing_still_finds_itself() -> None:

@@ -61,7 +61,8 @@ class FastPath(NamedTuple):
     deadline)`` entries, an entry is live while ``deadline > clock()``, and a
     lookup that finds a dead one calls ``expire(key, entry)``. After a hit,
     call ``touch(key)`` when it is not ``None`` (an LRU store records the
-    use). ``read(key)`` reads like ``get`` without recording a use. Writing:
+    use). ``read(key)`` reads like ``get`` without recording a use, and
+    ``delete(key)`` deletes like ``delete``. Writing:
     ``put(key, value)`` stores like ``store.set``; ``table[key] = value`` does
     too, but only when ``direct_writes`` is true. Engines take a store's fast
     path once, when they build a cache, so it holds for the store's lifetime.
@@ -77,6 +78,8 @@ class FastPath(NamedTuple):
     put: Callable[[Hashable, Any], None]
     #: ``get`` for a canonical key, without recording a use.
     read: Callable[[Hashable], Any]
+    #: ``delete`` for a canonical key.
+    delete: Callable[[Hashable], bool]
     #: The clock entries expire by, or ``None``: entries are plain values.
     clock: Callable[[], float] | None = None
     #: Called with a key and the expired entry a lookup found under it.
@@ -189,10 +192,11 @@ class DictStore(Generic[V]):
 
     def delete(self, key: Hashable) -> bool:
         """Forget ``key``; return whether it was present (an expired entry was not)."""
-        if _type(key) not in PLAIN_TYPES:
-            key = hashed(key)
+        return self._delete(key if _type(key) in PLAIN_TYPES else hashed(key))
+
+    def _delete(self, key: Hashable) -> bool:
         if self._expiry is None:
-            try:  # not dict.pop(key, default): on an empty dict it accepts unhashable keys
+            try:
                 del self._data[key]
             except KeyError:
                 return False
@@ -224,8 +228,9 @@ class DictStore(Generic[V]):
         data = self._data
         if self._expiry is None:
             # get and set are exactly a dict's get and item assignment.
-            return FastPath(data, None, True, data.__setitem__, self._read)
-        return FastPath(data, None, False, self._put, self._read, self._expiry.clock, self._expire)
+            return FastPath(data, None, True, data.__setitem__, self._read, self._delete)
+        clock, expire = self._expiry.clock, self._expire
+        return FastPath(data, None, False, self._put, self._read, self._delete, clock, expire)
 
     def __len__(self) -> int:
         self._reclaim()
@@ -420,8 +425,9 @@ class LRUStore(Generic[V]):
 
     def delete(self, key: Hashable) -> bool:
         """Forget ``key``; return whether it was present (an expired entry was not)."""
-        if _type(key) not in PLAIN_TYPES:
-            key = hashed(key)
+        return self._delete(key if _type(key) in PLAIN_TYPES else hashed(key))
+
+    def _delete(self, key: Hashable) -> bool:
         with self._lock:
             entry = self._data.get(key, MISSING)
             if entry is MISSING:
@@ -455,7 +461,8 @@ class LRUStore(Generic[V]):
         expiry = self._expiry
         clock = None if expiry is None else expiry.clock
         expire = None if expiry is None else self._expire
-        return FastPath(data, data.move_to_end, False, self._put, self._read, clock, expire)
+        touch = data.move_to_end
+        return FastPath(data, touch, False, self._put, self._read, self._delete, clock, expire)
 
     def __len__(self) -> int:
         self._reclaim()
