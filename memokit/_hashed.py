@@ -19,6 +19,10 @@ alone, so every lookup of one key finds the same entry. A wrapped key never
 equals a key that is not wrapped: ``f(Fraction(1))`` and ``f(1)`` are two
 entries (as ``f(1)`` and ``f(1.0)`` are in ``functools.lru_cache``).
 
+Telling plain keys from others costs a type check per argument per call. A
+parameter annotated ``int``, ``str`` and the like (:func:`plain_annotation`)
+is taken at its word: the generated code skips its check.
+
 The in-memory stores keep canonical keys in their tables, so whoever reads a
 table (an engine's generated code, a store's own methods) makes keys
 canonical the same way: :func:`hashed` does, and the generated code inlines
@@ -32,6 +36,7 @@ memoized builtin never calls itself.
 from __future__ import annotations
 
 import types
+import typing
 from collections.abc import Hashable
 from typing import Any, Final
 
@@ -42,6 +47,7 @@ __all__ = [
     "hashed",
     "hashed_tuple",
     "is_plain",
+    "plain_annotation",
     "unhashed",
 ]
 
@@ -144,3 +150,29 @@ def unhashed(key: Hashable) -> Hashable:
     """Return the key a canonical ``key`` stands for (the inverse of :func:`hashed`)."""
     return _next(_iter(key)) if _type(key) is HashedKey else key
 
+
+_PLAIN_ANNOTATIONS = {int, float, complex, str, bytes, bool, None, type(None)}
+_PLAIN_NAMES = {"int", "float", "complex", "str", "bytes", "bool", "None"}
+
+
+def plain_annotation(annotation: object) -> bool:
+    """Whether a parameter annotated so receives plain keys (see :mod:`memokit._hashed`).
+
+    True for ``int``, ``float``, ``complex``, ``str``, ``bytes``, ``bool``,
+    ``None`` and unions of them, as objects or as the strings that
+    ``from __future__ import annotations`` leaves. A call that passes such a
+    parameter a subclass with a ``__hash__`` of its own is taken at its word.
+
+    >>> plain_annotation(int), plain_annotation("int | None"), plain_annotation(tuple)
+    (True, True, False)
+    """
+    if isinstance(annotation, str):
+        return all(part.strip() in _PLAIN_NAMES for part in annotation.split("|"))
+    try:
+        if annotation in _PLAIN_ANNOTATIONS:
+            return True
+    except TypeError:  # an unhashable annotation object
+        return False
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return all(plain_annotation(arg) for arg in typing.get_args(annotation))
+    return False

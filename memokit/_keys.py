@@ -20,11 +20,11 @@ are separate entries. A user ``key=`` function replaces all of this.
 from __future__ import annotations
 
 import inspect
-import types
-import typing
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from memokit._hashed import plain_annotation
 
 __all__ = [
     "IDENTITY_TYPES",
@@ -38,7 +38,6 @@ __all__ = [
     "identity_key",
     "is_identity_type",
     "make_key",
-    "plain_annotation",
     "qualified_name",
 ]
 
@@ -242,33 +241,6 @@ def call_shape(
         key_hashes_values=var_keyword and user_key is None,
         hash_checks=None if user_key is not None or checks is None else tuple(checks),
     )
-
-
-_PLAIN_ANNOTATIONS = {int, float, complex, str, bytes, bool, None, type(None)}
-_PLAIN_NAMES = {"int", "float", "complex", "str", "bytes", "bool", "None"}
-
-
-def plain_annotation(annotation: object) -> bool:
-    """Whether a parameter annotated so receives plain keys (see :mod:`memokit._hashed`).
-
-    True for ``int``, ``float``, ``complex``, ``str``, ``bytes``, ``bool``,
-    ``None`` and unions of them, as objects or as the strings that
-    ``from __future__ import annotations`` leaves. A call that passes such a
-    parameter a subclass with a ``__hash__`` of its own is taken at its word.
-
-    >>> plain_annotation(int), plain_annotation("int | None"), plain_annotation(tuple)
-    (True, True, False)
-    """
-    if isinstance(annotation, str):
-        return all(part.strip() in _PLAIN_NAMES for part in annotation.split("|"))
-    try:
-        if annotation in _PLAIN_ANNOTATIONS:
-            return True
-    except TypeError:  # an unhashable annotation object
-        return False
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return all(plain_annotation(arg) for arg in typing.get_args(annotation))
-    return False
 
 
 def _flat_shape(typed: bool, user_key: Callable[..., Hashable] | None) -> CallShape:

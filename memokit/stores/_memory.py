@@ -21,19 +21,18 @@ other store, which engines then use through its methods only.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any, Generic, Literal, NamedTuple, TypeVar, cast
 
-from memokit._expiry import Expiry, Seconds, check_weight
+from memokit._expiry import Expiry, Seconds
 from memokit._hashed import PLAIN_TYPES, hashed, unhashed
-from memokit._options import check_maxsize
 from memokit.stores._protocol import MISSING, Missing, Store, bind_store
 
 __all__ = [
     "MISSING",
     "DictStore",
     "FastPath",
+    "InMemory",
     "LRUStore",
     "Missing",
     "Store",
@@ -86,7 +85,55 @@ class FastPath(NamedTuple):
     expire: Callable[[Hashable, Any], None] | None = None
 
 
-class DictStore(Generic[V]):
+class InMemory(Generic[V]):
+    """What both in-memory stores share: expiry-aware reads, listing, length."""
+
+    __slots__ = ()
+    _data: dict[Hashable, Any]
+    _expiry: Expiry | None
+    _lock: Any
+
+    @property
+    def expirations(self) -> int:
+        """How many entries were dropped because their time had passed."""
+        return 0 if self._expiry is None else self._expiry.count
+
+    def _read(self, key: Hashable) -> Any:
+        """``get`` for a canonical key, without recording a use."""
+        entry = self._data.get(key, MISSING)
+        if self._expiry is None or entry is MISSING:
+            return entry
+        if entry[1] > self._expiry.clock():
+            return entry[0]
+        self._expire(key, entry)
+        return MISSING
+
+    def _drop(self, key: Hashable) -> None:
+        del self._data[key]
+
+    def _expire(self, key: Hashable, entry: Any) -> None:
+        """Drop the expired ``entry`` a lookup found under ``key``, and count it."""
+        with self._lock:
+            if self._data.get(key) is entry:
+                self._drop(key)
+                cast(Expiry, self._expiry).count += 1
+
+    def keys(self) -> Iterator[Hashable]:
+        """Iterate over the keys of the live entries (a snapshot)."""
+        self._reclaim()
+        return _iter([unhashed(k) for k in _list(self._data)])
+
+    def _reclaim(self) -> None:
+        if self._expiry is not None:
+            with self._lock:
+                self._expiry.reclaim(self._data, self._expiry.clock(), self._drop)
+
+    def __len__(self) -> int:
+        self._reclaim()
+        return _len(self._data)
+
+
+class DictStore(InMemory[V]):
     """An unbounded store backed by a plain ``dict``; with ``ttl=``, its entries expire.
 
     ``ttl`` is a number of seconds, or a function of the value that returns
@@ -124,11 +171,6 @@ class DictStore(Generic[V]):
         return 0
 
     @property
-    def expirations(self) -> int:
-        """How many entries were dropped because their time had passed."""
-        return 0 if self._expiry is None else self._expiry.count
-
-    @property
     def currsize(self) -> int:
         """The number of entries held now (as ``len``)."""
         return _len(self)
@@ -142,15 +184,6 @@ class DictStore(Generic[V]):
             return found
         value: V | Literal[Missing.MISSING] = self._read(key)
         return value
-
-    def _read(self, key: Hashable) -> Any:
-        entry = self._data.get(key, MISSING)
-        if self._expiry is None or entry is MISSING:
-            return entry
-        if entry[1] > self._expiry.clock():
-            return entry[0]
-        self._expire(key, entry)
-        return MISSING
 
     def set(self, key: Hashable, value: V) -> None:
         """Store ``value`` under ``key``."""
@@ -181,15 +214,6 @@ class DictStore(Generic[V]):
         finally:
             lock.release()
 
-    def _drop(self, key: Hashable) -> None:
-        del self._data[key]
-
-    def _expire(self, key: Hashable, entry: Any) -> None:
-        with self._lock:
-            if self._data.get(key) is entry:
-                del self._data[key]
-                cast(Expiry, self._expiry).count += 1
-
     def delete(self, key: Hashable) -> bool:
         """Forget ``key``; return whether it was present (an expired entry was not)."""
         return self._delete(key if _type(key) in PLAIN_TYPES else hashed(key))
@@ -214,16 +238,6 @@ class DictStore(Generic[V]):
             if self._expiry is not None:
                 self._expiry.forget()
 
-    def keys(self) -> Iterator[Hashable]:
-        """Iterate over the keys of the live entries, in the order they were stored."""
-        self._reclaim()
-        return _iter([unhashed(k) for k in _list(self._data)])
-
-    def _reclaim(self) -> None:
-        if self._expiry is not None:
-            with self._lock:
-                self._expiry.reclaim(self._data, self._expiry.clock(), self._drop)
-
     def _fast_path(self) -> FastPath:
         data = self._data
         if self._expiry is None:
@@ -232,249 +246,9 @@ class DictStore(Generic[V]):
         clock, expire = self._expiry.clock, self._expire
         return FastPath(data, None, False, self._put, self._read, self._delete, clock, expire)
 
-    def __len__(self) -> int:
-        self._reclaim()
-        return _len(self._data)
-
     def __repr__(self) -> str:
         ttl = "" if self._expiry is None else f"ttl={self._expiry.describe()}, "
         return f"DictStore({ttl}<{_len(self)} entries>)"
-
-
-class LRUStore(Generic[V]):
-    """A bounded store that evicts the least recently used entry.
-
-    ``maxsize`` bounds the number of entries, or, with ``sizeof=``, their
-    total weight: ``sizeof(value)`` is each entry's weight (a number >= 0,
-    such as its size in bytes), and an entry heavier than ``maxsize`` is not
-    stored at all. ``get`` marks an entry as recently used; ``set`` evicts
-    the oldest entries first when the new one would not fit, so the bound
-    holds even with many threads. ``ttl=`` and ``clock=`` expire entries as
-    in :class:`DictStore` (expired entries are dropped before anything is
-    evicted). Lookups and insertions are O(1); with ``ttl=``, an insertion
-    is O(log n).
-
-    >>> store: LRUStore[str] = LRUStore(2)
-    >>> store.set(1, "one"); store.set(2, "two")
-    >>> store.get(1)          # 1 is now the most recently used
-    'one'
-    >>> store.set(3, "three")  # evicts 2, the least recently used
-    >>> store.get(2), len(store), store.evictions
-    (memokit.MISSING, 2, 1)
-    """
-
-    __slots__ = (
-        "_data",
-        "_evictions",
-        "_expiry",
-        "_lock",
-        "_maxsize",
-        "_put",
-        "_sizeof",
-        "_total",
-        "_weights",
-    )
-
-    def __init__(
-        self,
-        maxsize: int,
-        *,
-        sizeof: Callable[[Any], float] | None = None,
-        ttl: Seconds | None = None,
-        clock: Callable[[], float] | None = None,
-    ) -> None:
-        if maxsize is None:
-            raise TypeError(
-                "LRUStore(maxsize=...) takes an int, got None: a DictStore is the unbounded store"
-            )
-        self._maxsize = cast(int, check_maxsize("LRUStore", maxsize, allow_none=False))
-        if sizeof is not None and not callable(sizeof):
-            raise TypeError(
-                f"LRUStore(sizeof=...) takes a function that returns a value's weight "
-                f"(e.g. its size in bytes), got {type(sizeof).__name__}"
-            )
-        self._sizeof = sizeof
-        self._expiry = Expiry.make("LRUStore", ttl, clock)
-        self._data: OrderedDict[Hashable, Any] = OrderedDict()
-        self._weights: dict[Hashable, float] = {}
-        self._total: float = 0
-        self._evictions = 0
-        # Writers take the lock so that "check size, evict, insert" is one
-        # step; readers need no lock (each OrderedDict operation is atomic).
-        self._lock = _allocate_lock()
-        plain = sizeof is None and self._expiry is None
-        self._put = self._put_plain if plain else self._put_general
-
-    @property
-    def maxsize(self) -> int:
-        """The most entries the store keeps (with ``sizeof=``: the most total weight)."""
-        return self._maxsize
-
-    @property
-    def evictions(self) -> int:
-        """How many entries were dropped to make room."""
-        return self._evictions
-
-    @property
-    def expirations(self) -> int:
-        """How many entries were dropped because their time had passed."""
-        return 0 if self._expiry is None else self._expiry.count
-
-    @property
-    def currsize(self) -> float:
-        """What ``maxsize`` bounds, now: the number of entries, or with ``sizeof=`` their weight."""
-        n = _len(self)
-        return n if self._sizeof is None else self._total
-
-    def get(self, key: Hashable) -> V | Literal[Missing.MISSING]:
-        """Return the value under ``key`` (marking it recently used), or :data:`MISSING`."""
-        if _type(key) not in PLAIN_TYPES:
-            key = hashed(key)
-        value = self._read(key)
-        if value is not MISSING:
-            try:
-                self._data.move_to_end(key)
-            except KeyError:  # evicted by another thread in between: still a valid read
-                pass
-        found: V | Literal[Missing.MISSING] = value
-        return found
-
-    def _read(self, key: Hashable) -> Any:
-        entry = self._data.get(key, MISSING)
-        if self._expiry is None or entry is MISSING:
-            return entry
-        if entry[1] > self._expiry.clock():
-            return entry[0]
-        self._expire(key, entry)
-        return MISSING
-
-    def set(self, key: Hashable, value: V) -> None:
-        """Store ``value`` under ``key``, first evicting the oldest entries if it would not fit."""
-        if _type(key) not in PLAIN_TYPES:
-            key = hashed(key)
-        self._put(key, value)
-
-    def _put_plain(self, key: Hashable, value: Any) -> None:
-        # acquire()/release() rather than "with": the cheaper of the two, and
-        # this runs on every miss of a bounded cache.
-        self._lock.acquire()
-        try:
-            data = self._data
-            if key in data:
-                data[key] = value
-                data.move_to_end(key)
-            elif self._maxsize:
-                if _len(data) >= self._maxsize:
-                    data.popitem(False)
-                    self._evictions += 1
-                data[key] = value
-        finally:
-            self._lock.release()
-
-    def _put_general(self, key: Hashable, value: Any) -> None:
-        # The user's functions (sizeof, a ttl function) run before the lock.
-        sizeof = self._sizeof
-        weight = 1 if sizeof is None else check_weight(sizeof(value))
-        expiry = self._expiry
-        now = deadline = 0.0
-        if expiry is not None:
-            now = expiry.clock()
-            seconds = expiry.seconds
-            deadline = now + seconds if seconds is not None else expiry.deadline(value, now)
-        lock = self._lock
-        lock.acquire()
-        try:
-            data = self._data
-            if expiry is not None:
-                expiry.reclaim(data, now, self._drop)
-            if key in data:
-                self._drop(key)  # replaced: its weight goes, and it rejoins at the newest end
-            bound = self._maxsize
-            if weight > bound or not bound or (expiry is not None and deadline <= now):
-                return  # too heavy, no room at all, or expired already: not stored
-            if sizeof is None:
-                while _len(data) >= bound:
-                    data.popitem(False)
-                    self._evictions += 1
-            else:
-                weights = self._weights
-                while self._total + weight > bound:
-                    self._total -= weights.pop(data.popitem(False)[0])
-                    self._evictions += 1
-                weights[key] = weight
-                self._total += weight
-            if expiry is None:
-                data[key] = value
-            else:
-                expiry.admit(data, key, (value, deadline), now, self._drop)
-        finally:
-            lock.release()
-
-    def _drop(self, key: Hashable) -> None:
-        del self._data[key]
-        if self._sizeof is not None:
-            self._total -= self._weights.pop(key)
-            if not self._data:
-                self._total = 0  # no drift from float weights added and taken away
-
-    def _expire(self, key: Hashable, entry: Any) -> None:
-        with self._lock:
-            if self._data.get(key) is entry:
-                self._drop(key)
-                cast(Expiry, self._expiry).count += 1
-
-    def delete(self, key: Hashable) -> bool:
-        """Forget ``key``; return whether it was present (an expired entry was not)."""
-        return self._delete(key if _type(key) in PLAIN_TYPES else hashed(key))
-
-    def _delete(self, key: Hashable) -> bool:
-        with self._lock:
-            entry = self._data.get(key, MISSING)
-            if entry is MISSING:
-                return False
-            self._drop(key)
-            return self._expiry is None or not self._expiry.dead(entry, count=True)
-
-    def clear(self) -> None:
-        """Forget every entry (the eviction and expiration counts are kept)."""
-        with self._lock:
-            self._data.clear()
-            self._weights.clear()
-            self._total = 0
-            if self._expiry is not None:
-                self._expiry.forget()
-
-    def keys(self) -> Iterator[Hashable]:
-        """Iterate over the keys of the live entries, least recently used first."""
-        self._reclaim()
-        return _iter([unhashed(k) for k in _list(self._data)])
-
-    def _reclaim(self) -> None:
-        if self._expiry is not None:
-            with self._lock:
-                self._expiry.reclaim(self._data, self._expiry.clock(), self._drop)
-
-    def _fast_path(self) -> FastPath:
-        # A read is the table's get plus move_to_end on a hit (get above);
-        # a write must evict and count, so it stays _put.
-        data = self._data
-        expiry = self._expiry
-        clock = None if expiry is None else expiry.clock
-        expire = None if expiry is None else self._expire
-        touch = data.move_to_end
-        return FastPath(data, touch, False, self._put, self._read, self._delete, clock, expire)
-
-    def __len__(self) -> int:
-        self._reclaim()
-        return _len(self._data)
-
-    def __repr__(self) -> str:
-        options = f"maxsize={self._maxsize}"
-        if self._sizeof is not None:
-            options += f", sizeof={getattr(self._sizeof, '__qualname__', self._sizeof)!s}"
-        if self._expiry is not None:
-            options += f", ttl={self._expiry.describe()}"
-        return f"LRUStore({options}, <{_len(self)} entries>)"
 
 
 def fast_path(store: object) -> FastPath | None:
@@ -493,3 +267,7 @@ def fast_path(store: object) -> FastPath | None:
     if type(store) is DictStore or type(store) is LRUStore:
         return store._fast_path()
     return None
+
+
+# LRUStore builds on InMemory, above; this module re-exports it.
+from memokit.stores._lru import LRUStore  # noqa: E402
