@@ -319,8 +319,13 @@ class Extra:
     peer: str | None  # another extra row (like-for-like), or None
 
 
+def f_untyped(n):  # type: ignore[no-untyped-def]
+    """The one-argument shape without an annotation: its key's type is checked per call."""
+    return n
+
+
 def build_extras() -> list[Extra]:
-    """Method, typed=True, key= and keyword-call hits, each beside lru_cache's."""
+    """Method, typed=True, key= and keyword-call hits beside lru_cache's; what options add."""
 
     class MemokitHolder:
         @memoize
@@ -383,6 +388,43 @@ def build_extras() -> list[Extra]:
             "_fn(n=5)",
             {"_fn": lru_plain},
             None,
+        ),
+        # What each option adds to a hit: b compares with the same cache without it.
+        Extra("memokit_plain", "memokit memoize: f(5)", "_fn(5)", {"_fn": memoize(f)}, None),
+        Extra(
+            "memokit_untyped",
+            "memokit memoize, unannotated: f(5)",
+            "_fn(5)",
+            {"_fn": memoize(f_untyped)},
+            "memokit_plain",
+        ),
+        Extra(
+            "memokit_ttl",
+            "memokit memoize(ttl=3600): f(5)",
+            "_fn(5)",
+            {"_fn": memoize(ttl=3600)(f)},
+            "memokit_plain",
+        ),
+        Extra(
+            "memokit_lru",
+            f"memokit memoize(maxsize={LRU_SIZE}): f(5)",
+            "_fn(5)",
+            {"_fn": memoize(maxsize=LRU_SIZE)(f)},
+            None,
+        ),
+        Extra(
+            "memokit_lru_ttl",
+            f"memokit memoize(maxsize={LRU_SIZE}, ttl=3600): f(5)",
+            "_fn(5)",
+            {"_fn": memoize(maxsize=LRU_SIZE, ttl=3600)(f)},
+            "memokit_lru",
+        ),
+        Extra(
+            "memokit_lru_sizeof",
+            f"memokit memoize(maxsize={LRU_SIZE}, sizeof=...): f(5)",
+            "_fn(5)",
+            {"_fn": memoize(maxsize=LRU_SIZE, sizeof=lambda value: 1)(f)},
+            "memokit_lru",
         ),
     ]
 

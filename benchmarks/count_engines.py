@@ -14,6 +14,14 @@ Cases:
   ``obj.m(5)`` on a memoized method;
 * ``memoize-miss-f``, ``memoize-miss-lru``: a miss that inserts a new key
   (into a dict store; into a full ``maxsize=128`` store, which evicts);
+* ``memoize-hit-keyword``: a hit of ``f(x=5)``, a keyword call;
+* ``memoize-hit-f-unannotated``, ``memoize-hit-g-unannotated``: the hits above
+  for functions whose parameters have no annotation, so that each call checks
+  its key's type (``memokit._hashed``); ``memoize-hit-object``: a hit whose
+  key is an object with a ``__hash__`` of its own, wrapped with its hash;
+* ``memoize-hit-ttl``, ``memoize-hit-lru-ttl``, ``memoize-hit-lru-sizeof``,
+  ``memoize-miss-ttl``, ``memoize-miss-lru-sizeof``: the hits and misses
+  above with ``ttl=3600`` or ``sizeof=``, to show what each option adds;
 * ``dp-fib``: one sub-problem of a cold ``fib(N)`` under ``@dp``;
 * ``dp-hit``: a hit of ``fib(5)`` called from plain code;
 * ``dag-chain``, ``dag-hit``: one node of a cold chain under
@@ -133,6 +141,91 @@ def _memoize_miss_lru(n: int) -> None:
         f(i)
 
 
+def _memoize_hit_keyword(n: int) -> None:
+    @memokit.memoize
+    def f(x: int) -> int:
+        return x
+
+    f(x=5)
+    for _ in range(n):
+        f(x=5)
+
+
+def _unannotated_f(x):  # type: ignore[no-untyped-def]
+    return x
+
+
+def _unannotated_g(x, s):  # type: ignore[no-untyped-def]
+    return x
+
+
+def _memoize_hit_f_unannotated(n: int) -> None:
+    f = memokit.memoize(_unannotated_f)
+    f(5)
+    for _ in range(n):
+        f(5)
+
+
+def _memoize_hit_g_unannotated(n: int) -> None:
+    g = memokit.memoize(_unannotated_g)
+    g(5, "s")
+    for _ in range(n):
+        g(5, "s")
+
+
+class _Key:
+    """A key with a __hash__ of its own (as a frozen dataclass has)."""
+
+    __slots__ = ("v",)
+
+    def __init__(self, v: int) -> None:
+        self.v = v
+
+    def __hash__(self) -> int:
+        return self.v
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Key) and other.v == self.v
+
+
+def _memoize_hit_object(n: int) -> None:
+    f = memokit.memoize(_unannotated_f)
+    key = _Key(5)
+    f(key)
+    for _ in range(n):
+        f(key)
+
+
+def _hits(decorate: Callable[[Callable[[int], int]], Any]) -> Callable[[int], None]:
+    def run(n: int) -> None:
+        def f(x: int) -> int:
+            return x
+
+        cached = decorate(f)
+        cached(5)
+        for _ in range(n):
+            cached(5)
+
+    return run
+
+
+def _misses(decorate: Callable[[Callable[[int], int]], Any]) -> Callable[[int], None]:
+    def run(n: int) -> None:
+        def f(x: int) -> int:
+            return x
+
+        cached = decorate(f)
+        for i in range(n):
+            cached(i)
+
+    return run
+
+
+_TTL = memokit.memoize(ttl=3600)
+_LRU_TTL = memokit.memoize(maxsize=128, ttl=3600)
+_LRU_SIZEOF = memokit.memoize(maxsize=128, sizeof=lambda value: 1)
+
+
 @memokit.dp
 def _fib(k: int) -> Generator[int, int, int]:
     if k < 2:
@@ -203,6 +296,15 @@ CASES: dict[str, Callable[[int], None]] = {
     "memoize-hit-method": _memoize_hit_method,
     "memoize-miss-f": _memoize_miss_f,
     "memoize-miss-lru": _memoize_miss_lru,
+    "memoize-hit-keyword": _memoize_hit_keyword,
+    "memoize-hit-f-unannotated": _memoize_hit_f_unannotated,
+    "memoize-hit-g-unannotated": _memoize_hit_g_unannotated,
+    "memoize-hit-object": _memoize_hit_object,
+    "memoize-hit-ttl": _hits(_TTL),
+    "memoize-hit-lru-ttl": _hits(_LRU_TTL),
+    "memoize-hit-lru-sizeof": _hits(_LRU_SIZEOF),
+    "memoize-miss-ttl": _misses(_TTL),
+    "memoize-miss-lru-sizeof": _misses(_LRU_SIZEOF),
     "dp-fib": _dp_fib,
     "dp-hit": _dp_hit,
     "dag-chain": _dag_chain,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from types import CodeType
-from typing import Any
+from typing import Any, NamedTuple
 
 from memokit._codegen import (
     Access,
@@ -20,12 +20,44 @@ from memokit._codegen import (
     wrapper_namespace,
     wrapper_source,
 )
-from memokit._controls import KeyFunction, StoreArg, make_wrapper
+from memokit._controls import KeyFunction, StoreArg, make_wrapper, option_record
+from memokit._dp_engine import short_repr
+from memokit._expiry import Seconds
+from memokit._hashed import unhashed
 from memokit._keys import PREFIX, call_shape
-from memokit._miss import miss_helpers, miss_lines
-from memokit.stores._memory import Store, bind_store, is_store_factory, resolve_store
+from memokit._miss import Helpers, miss_lines
+from memokit._storage import is_store_factory, resolve_store
+from memokit.stores._protocol import Store, bind_store
 
-__all__ = ["Recipe", "build", "new_store"]
+__all__ = ["Options", "Recipe", "build", "new_store"]
+
+
+class Options(NamedTuple):
+    """The options of one ``@memoize``, checked."""
+
+    maxsize: int | None
+    typed: bool
+    key: KeyFunction | None
+    store: StoreArg | None
+    ttl: Seconds | None
+    clock: Callable[[], float] | None
+    sizeof: Callable[[Any], float] | None
+
+    def record(self) -> dict[str, Any]:
+        """The options as ``cache_parameters()`` reports them."""
+        return option_record(
+            self.maxsize, self.typed, self.key, self.store,
+            ttl=self.ttl, clock=self.clock, sizeof=self.sizeof,
+        )  # fmt: skip
+
+    def new_store(
+        self, name: str, *, per_instance: bool = False, receiver_keyed: bool = True
+    ) -> Store[Any]:
+        """A store for one cache of the function named ``name`` (see :func:`new_store`)."""
+        return new_store(
+            self.maxsize, self.store, name=name, per_instance=per_instance,
+            receiver_keyed=receiver_keyed, ttl=self.ttl, clock=self.clock, sizeof=self.sizeof,
+        )  # fmt: skip
 
 
 class Recipe:
@@ -70,9 +102,20 @@ def build(
 ) -> Any:
     """Make one cached callable (a function's, or one instance's) of ``function`` over ``store``."""
     access, namespace = wrapper_namespace(recipe.shape, recipe.qualname, store)
-    namespace.update(miss_helpers(function, store, is_async=recipe.is_async))
+    get_or_compute = getattr(store, "get_or_compute", None)
+    shown = recipe.qualname.rpartition("<locals>.")[2]
+    helpers = Helpers(
+        function,
+        namespace[f"{PREFIX}read"],
+        namespace[f"{PREFIX}put"],
+        get_or_compute if callable(get_or_compute) else None,
+        lambda key: f"{shown}({short_repr(unhashed(key))})",
+    )
+    namespace.update(helpers.names(recipe.is_async))
     shared = namespace[f"{PREFIX}shared"] is not None
-    return make_wrapper(recipe.code(access, shared), namespace, recipe.fn, store, options)
+    wrapper = make_wrapper(recipe.code(access, shared), namespace, recipe.fn, store, options)
+    helpers.tally = namespace[f"{PREFIX}tally"]
+    return wrapper
 
 
 def new_store(
@@ -82,8 +125,11 @@ def new_store(
     name: str,
     per_instance: bool = False,
     receiver_keyed: bool = True,
+    ttl: Any = None,
+    clock: Callable[[], float] | None = None,
+    sizeof: Callable[[Any], float] | None = None,
 ) -> Store[Any]:
-    """The store for one cache: as :func:`~memokit.stores._memory.make_store`, plus methods' rules.
+    """The store for one cache: as :func:`~memokit._storage.make_store`, plus methods' rules.
 
     ``name`` is the function's qualified name, given to a store that keeps
     many functions apart (``bind``, as persistent stores do). A method's
@@ -97,7 +143,7 @@ def new_store(
             "memoize(store=...) on a method needs a function that makes a store, "
             "because each instance gets its own cache: e.g. store=lambda: LRUStore(128)"
         )
-    made = resolve_store("memoize", maxsize, store)
+    made = resolve_store("memoize", maxsize, store, ttl=ttl, clock=clock, sizeof=sizeof)
     if not receiver_keyed and getattr(made, "bind", None) is not None:
         raise TypeError(
             f"memoize(store={type(made).__name__}(...)) on the method {name}: each "

@@ -37,9 +37,11 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from memokit._dp_engine import short_repr
 from memokit._errors import CycleError
+from memokit._hashed import PLAIN_TYPES, hashed
 from memokit._keys import IDENTITY_TYPES, check_key_hashable, identity_key
 from memokit._options import check_callable, check_function
-from memokit.stores._memory import MISSING, Store, fast_path, make_store
+from memokit._storage import make_store
+from memokit.stores._memory import MISSING, Store, fast_path
 
 __all__ = ["DagEvaluator", "DagStats"]
 
@@ -122,7 +124,14 @@ class DagEvaluator(Generic[N, V]):
         self._store: Store[Any] = make_store(maxsize, store, owner=owner)
         # The store's table, when the evaluator may read and write it directly.
         fast = fast_path(self._store)
-        self._table = fast.table if fast and fast.touch is None and fast.direct_writes else None
+        direct = fast is not None and fast.touch is None and fast.direct_writes
+        self._table = fast.table if fast is not None and direct else None
+        self._put = fast.put if fast is not None and direct else self._store.set
+        # The table holds canonical keys (memokit._hashed). Identity keys (a
+        # node itself, or its id) are canonical as they are; a key from key=
+        # is made canonical before it meets the table (the store's methods
+        # do that themselves).
+        self._canonical = direct and key is not None
         self._hits = 0
         self._computations = 0
         self._recomputations = 0
@@ -157,7 +166,7 @@ class DagEvaluator(Generic[N, V]):
         else:
             store_get = store.get
             get = lambda k, _default: store_get(k)
-        put = store.set
+        put = self._put
         inputs = self._inputs
         compute = self._compute
         identity = self._key is None
@@ -166,6 +175,7 @@ class DagEvaluator(Generic[N, V]):
         # keyof (key=, or the identity rule for a type not met yet).
         plain_types: set[type] | frozenset[type] = IDENTITY_TYPES if identity else frozenset()
         keyof: Callable[[Any], Hashable] = identity_key if self._key is None else self._key
+        canonical = self._canonical
         seen = None if self._dict else self._seen
         invalidated = self._invalidated
         hits = computations = recomputations = 0
@@ -185,6 +195,8 @@ class DagEvaluator(Generic[N, V]):
                 for x in it:
                     k = x if type(x) in plain_types else keyof(x)
                     try:
+                        if canonical and type(k) not in PLAIN_TYPES:
+                            k = hashed(k)
                         entry = get(k, MISSING)
                     except TypeError:
                         _check_key(k, x)
@@ -242,8 +254,11 @@ class DagEvaluator(Generic[N, V]):
         5000050000
         """
         k = self._key_of(node)
+        table = self._table
         try:
-            entry = self._store.get(k)
+            if self._canonical and type(k) not in PLAIN_TYPES:
+                k = hashed(k)
+            entry = self._store.get(k) if table is None else table.get(k, MISSING)
         except TypeError:
             _check_key(k, node)
             raise
@@ -280,6 +295,8 @@ class DagEvaluator(Generic[N, V]):
         k = self._key_of(node)
         dropped = self._store.delete(k)
         if dropped and self._dict:
+            if self._canonical and type(k) not in PLAIN_TYPES:
+                k = hashed(k)  # as _run remembers it
             self._invalidated.add(id(node) if k is node else k)
         return dropped
 

@@ -39,9 +39,11 @@ from typing import Any, Concatenate, ParamSpec, Protocol, Self, TypeVar, overloa
 from memokit._codegen import compile_source, generated_name, wrapper_namespace, wrapper_source
 from memokit._controls import StoreArg, check_options, make_wrapper, option_record
 from memokit._dp_engine import Request, Source, run, short_repr
+from memokit._hashed import unhashed
 from memokit._info import CacheInfo, CacheStats
 from memokit._keys import PREFIX, call_shape, qualified_name
-from memokit.stores._memory import make_store
+from memokit._storage import make_store
+from memokit.stores._protocol import Store
 
 __all__ = ["DPFunction", "dp"]
 
@@ -76,7 +78,7 @@ class DPFunction(Protocol[P, R_co]):
         ...
 
     def cache_stats(self) -> CacheStats:
-        """Return :meth:`cache_info` plus the store's eviction count."""
+        """Return :meth:`cache_info` plus the store's eviction and expiration counts."""
         ...
 
     def cache_clear(self) -> None:
@@ -89,6 +91,15 @@ class DPFunction(Protocol[P, R_co]):
 
     def cache_parameters(self) -> dict[str, Any]:
         """Return the options the cache was made with."""
+        ...
+
+    def cache_keys(self) -> list[Hashable]:
+        """Return the keys of the entries held now: what the cache holds, listed."""
+        ...
+
+    @property
+    def cache_store(self) -> Store[Any]:
+        """The store the values live in (``len(f.cache_store)`` counts them)."""
         ...
 
     # On a class, access through an instance binds ``self`` (which is part of
@@ -131,6 +142,7 @@ class _DPSource(Source):
 
     def describe(self, key: Any) -> str:
         """Return the call as it reads in messages, such as ``fib(3)``."""
+        key = unhashed(key)  # a store's table may hold it wrapped with its hash
         if self.key_form == "arg":
             return f"{self.qualname}({short_repr(key)})"
         if self.key_form == "args":
@@ -189,6 +201,7 @@ def _wrap(
     typed: bool,
     user_key: Callable[..., Hashable] | None,
     store_arg: StoreArg | None,
+    expiry: dict[str, Any],
 ) -> Any:
     if not inspect.isgeneratorfunction(fn):
         raise TypeError(
@@ -199,7 +212,8 @@ def _wrap(
     if not isinstance(fn, types.FunctionType):
         raise TypeError(f"@dp needs a generator function defined with def; got {fn!r}")
     # A persistent store keeps each function's entries under its qualified name.
-    store = make_store(maxsize, store_arg, name=qualified_name(fn), owner="dp")
+    name = qualified_name(fn)
+    store = make_store(maxsize, store_arg, name=name, owner="dp", **expiry)
     qualname = fn.__qualname__
     shape = call_shape(fn, typed=typed, user_key=user_key)
     if user_key is None and shape.key in shape.labels:
@@ -213,7 +227,7 @@ def _wrap(
     shown = qualname.rpartition("<locals>.")[2]  # how messages name the function
     namespace.update(
         {
-            f"{PREFIX}source": _DPSource(store.set, table, shown, key_form),
+            f"{PREFIX}source": _DPSource(namespace[f"{PREFIX}put"], table, shown, key_form),
             f"{PREFIX}body": _body_copy(fn),
             f"{PREFIX}Request": Request,
             f"{PREFIX}run": run,
@@ -229,7 +243,7 @@ def _wrap(
     miss = _miss_lines(shape.call)
     source = wrapper_source(name, shape, access, miss, user_key=user_key is not None)
     code = compile_source(source, f"dp wrapper of {qualname}")
-    options = option_record(maxsize, typed, user_key, store_arg)
+    options = option_record(maxsize, typed, user_key, store_arg, **expiry)
     return make_wrapper(code, namespace, fn, store, options)
 
 
@@ -244,6 +258,9 @@ def dp(
     typed: bool = False,
     key: Callable[..., Hashable] | None = None,
     store: StoreArg | None = None,
+    ttl: float | Callable[[Any], float | None] | None = None,
+    clock: Callable[[], float] | None = None,
+    sizeof: Callable[[Any], float] | None = None,
 ) -> Callable[[Callable[P, Generator[Any, Any, R]]], DPFunction[P, R]]: ...
 
 
@@ -255,6 +272,9 @@ def dp(
     typed: bool = False,
     key: Callable[..., Hashable] | None = None,
     store: StoreArg | None = None,
+    ttl: float | Callable[[Any], float | None] | None = None,
+    clock: Callable[[], float] | None = None,
+    sizeof: Callable[[Any], float] | None = None,
 ) -> Any:
     """Memoize a generator-style recursion and run it without a recursion limit.
 
@@ -264,7 +284,8 @@ def dp(
     sub-problems are recomputed when needed again), ``store=`` takes any
     memokit store (or a function that makes one), ``typed=True`` keys
     ``f(1)`` and ``f(1.0)`` apart and ``key=`` maps the arguments to the
-    cache key. The options and the cache controls are those of ``@memoize``.
+    cache key; ``sizeof=``, ``ttl=`` and ``clock=`` weigh and expire values.
+    The options and the cache controls are those of ``@memoize``.
 
     >>> from collections.abc import Generator
     >>> @dp
@@ -279,7 +300,8 @@ def dp(
     >>> fib.cache_info()
     CacheInfo(hits=99998, misses=100001, maxsize=None, currsize=100001)
     """
-    check_options("dp", maxsize, typed, key, store)
+    check_options("dp", maxsize, typed, key, store, ttl=ttl, clock=clock, sizeof=sizeof)
+    expiry: dict[str, Any] = {"ttl": ttl, "clock": clock, "sizeof": sizeof}
     if fn is None:
-        return lambda f: _wrap(f, maxsize, typed, key, store)
-    return _wrap(fn, maxsize, typed, key, store)
+        return lambda f: _wrap(f, maxsize, typed, key, store, expiry)
+    return _wrap(fn, maxsize, typed, key, store, expiry)

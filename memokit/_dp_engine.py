@@ -46,6 +46,7 @@ from typing import Any, NoReturn
 
 from memokit._core import dp_run
 from memokit._errors import CycleError
+from memokit._hashed import unhashed
 
 __all__ = ["Request", "Source", "run", "short_repr"]
 
@@ -241,7 +242,7 @@ def _find_cycle(stack: list[Any]) -> None:
         if j != i:
             cycle = [(stack[k + 1], stack[k + 2]) for k in range(j, i + 1, 3)]
             raise CycleError(
-                [key for _, key in cycle],
+                [unhashed(key) for _, key in cycle],
                 "a sub-problem depends on itself: "
                 + " -> ".join(source.describe(key) for source, key in cycle),
             )

@@ -125,12 +125,38 @@ class FlightTable:
 
 
 class _AsyncFlight:
-    __slots__ = ("loop", "task", "waiters")
+    __slots__ = ("label", "loop", "task", "waiters")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any], label: str
+    ) -> None:
         self.loop = loop
         self.task = task
+        self.label = label
         self.waiters = 0
+
+
+# task -> the flight it is awaiting, across every table: a chain of tasks each
+# awaiting a flight whose task awaits the next is how a cycle (f awaits g
+# awaits f, or f awaits itself) is seen before it would hang.
+_AWAITING: dict[asyncio.Task[Any], _AsyncFlight] = {}
+
+
+def _cycle(flight: _AsyncFlight, me: asyncio.Task[Any] | None) -> list[str] | None:
+    """The labels around the cycle awaiting ``flight`` from task ``me`` would close, if any."""
+    labels = [flight.label]
+    task: asyncio.Task[Any] | None = flight.task
+    seen: set[int] = set()
+    while task is not None and id(task) not in seen:
+        if task is me:
+            return labels
+        seen.add(id(task))
+        waited = _AWAITING.get(task)
+        if waited is None:
+            return None
+        labels.append(waited.label)
+        task = waited.task
+    return None
 
 
 class AsyncFlightTable:
@@ -141,7 +167,9 @@ class AsyncFlightTable:
     the others wait for. When the last caller is cancelled the task is
     cancelled too, and its entry removed: nothing is left behind. A flight
     belongs to the loop that started it; a call from another loop (a later
-    ``asyncio.run``, another thread) starts its own.
+    ``asyncio.run``, another thread) starts its own. A computation that would
+    await its own result (directly, or through other memoized coroutines)
+    gets a ``RecursionError`` instead of waiting for ever.
     """
 
     __slots__ = ("flights",)
@@ -155,31 +183,51 @@ class AsyncFlightTable:
         compute: Callable[[], Coroutine[Any, Any, Any]],
         peek: Callable[[Hashable], Any],
         missing: Any,
-    ) -> Any:
+        label: Callable[[Hashable], str],
+        starting: Callable[[], None],
+    ) -> tuple[Any, bool]:
         """Await the flight for ``key``, starting it with ``compute()`` if none is running.
 
-        ``peek(key)`` looks the key up in the store, ``missing`` if absent.
+        Returns the value and whether this call started the computation
+        (``starting()`` is called as it does). ``peek(key)`` looks the key up
+        in the store, ``missing`` if absent; ``label(key)`` names the call in
+        messages (such as ``f(1)``).
         """
         loop = asyncio.get_running_loop()
         flights = self.flights
         flight = flights.get(key)
+        started = False
         if flight is None or flight.loop is not loop or flight.task.done():
             # A flight may have finished between the caller's lookup and now.
             value = peek(key)
             if value is not missing:
-                return value
-            flight = _AsyncFlight(loop, loop.create_task(compute()))
+                return value, False
+            flight = _AsyncFlight(loop, loop.create_task(compute()), label(key))
             flights[key] = flight
             flight.task.add_done_callback(functools.partial(_retire, flights, key, flight))
+            started = True
+            starting()
+        me = asyncio.current_task()
+        cycle = _cycle(flight, me)
+        if cycle is not None:
+            chain = " -> ".join([*cycle, cycle[0]])
+            raise RecursionError(
+                f"{flight.label} awaits its own result ({chain}): the computation would wait "
+                f"for itself for ever. Without @memoize these calls would recurse without end."
+            )
         flight.waiters += 1
+        if me is not None:
+            _AWAITING[me] = flight
         try:
-            return await asyncio.shield(flight.task)
+            return await asyncio.shield(flight.task), started
         except asyncio.CancelledError:
             if not flight.task.done() and flight.waiters == 1:
                 flight.task.cancel()  # the last caller gave up: so does the work
             raise
         finally:
             flight.waiters -= 1
+            if me is not None:
+                _AWAITING.pop(me, None)
 
 
 def _retire(

@@ -17,10 +17,17 @@ class CacheInfo(NamedTuple):
 
 
 class CacheStats(NamedTuple):
-    """:class:`CacheInfo` plus the number of entries evicted to respect ``maxsize``."""
+    """:class:`CacheInfo` plus the entries dropped: evicted for room, or expired.
+
+    ``hits`` counts calls answered without computing (from the store, or
+    from another caller's computation of the same key), ``misses`` the
+    computations. ``currsize`` is in the units of ``maxsize``: entries, or
+    with ``sizeof=`` their total weight.
+    """
 
     hits: int
     misses: int
     maxsize: int | None
     currsize: int
     evictions: int
+    expirations: int = 0

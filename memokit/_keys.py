@@ -24,6 +24,8 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from memokit._hashed import plain_annotation
+
 __all__ = [
     "IDENTITY_TYPES",
     "KWD_MARK",
@@ -45,6 +47,9 @@ _FAST_TYPES = frozenset({int, str})
 # Generated code refers to its helpers under this prefix; a function whose
 # parameters use it falls back to the flat key.
 PREFIX = "_mk_"
+# Bound at import (as functools does): user code may replace builtins.len
+# with a memoized one, whose key must not be built by calling it.
+_len = len
 
 
 def make_key(args: tuple[Any, ...], kwargs: Mapping[str, Any], typed: bool) -> Hashable:
@@ -64,7 +69,7 @@ def make_key(args: tuple[Any, ...], kwargs: Mapping[str, Any], typed: bool) -> H
         key += tuple(type(v) for v in args)
         if kwargs:
             key += tuple(type(v) for v in kwargs.values())
-    elif len(key) == 1 and type(key[0]) in _FAST_TYPES:
+    elif _len(key) == 1 and type(key[0]) in _FAST_TYPES:
         return key[0]  # type: ignore[no-any-return]
     return key
 
@@ -84,6 +89,12 @@ class CallShape:
     A *flat* shape (``flat=True``) takes ``*args, **kwargs`` and keys them
     as :func:`make_key` does: the shape of a function whose signature cannot
     be read.
+
+    ``hash_checks`` says how to make the key canonical
+    (:func:`memokit._hashed.hashed`) for a store that keeps canonical keys:
+    the key is plain when each value it names has a plain type (``()``: the
+    key is always plain, its parameters being annotated with plain types),
+    and ``None`` means the key must go through ``hashed``.
     """
 
     params: str
@@ -95,6 +106,7 @@ class CallShape:
     namespace: dict[str, Any]
     key_hashes_values: bool = False
     flat: bool = False
+    hash_checks: tuple[str, ...] | None = None
 
     def checker(self, qualname: str) -> Callable[[tuple[Any, ...]], None]:
         """Return the check that names the unhashable argument among ``values``."""
@@ -126,7 +138,9 @@ def call_shape(
     '*args, **kwargs'
     """
     try:
-        sig = inspect.signature(fn)
+        # The signature callers call: a functools.wraps wrapper's own, not the
+        # one its __wrapped__ leads to (which may take other arguments).
+        sig = inspect.signature(fn, follow_wrapped=False)
     except (TypeError, ValueError):
         return _flat_shape(typed, user_key)
     parameters = list(sig.parameters.values())
@@ -152,6 +166,8 @@ def call_shape(
     value_parts: list[str] = []
     type_parts: list[str] = []
     labels: list[str] = []
+    # Values the key is made of whose type a call must check (see CallShape).
+    checks: list[str] | None = []
     saw_kw_only_marker = False
     last_positional_only = -1
     for i, p in enumerate(parameters):
@@ -167,6 +183,7 @@ def call_shape(
             type_parts.append(f"{PREFIX}tuple({PREFIX}map({PREFIX}type, {p.name}))")
             labels.append(f"*{p.name}")
             value_parts.append(p.name)
+            checks = None  # a tuple of anything: the key is wrapped
         elif p.kind is P.VAR_KEYWORD:
             text = f"**{p.name}"
             call.append(text)
@@ -176,6 +193,7 @@ def call_shape(
             )
             labels.append(f"**{p.name}")
             value_parts.append(p.name)
+            checks = None  # a frozenset (never plain): the key is wrapped
         else:
             if p.kind is P.KEYWORD_ONLY:
                 if not saw_kw_only_marker:
@@ -188,6 +206,8 @@ def call_shape(
             type_parts.append(f"{PREFIX}type({p.name})")
             labels.append(p.name)
             value_parts.append(p.name)
+            if checks is not None and not plain_annotation(p.annotation):
+                checks.append(p.name)
             if p.default is not P.empty:
                 default_name = f"{PREFIX}default{i}"
                 namespace[default_name] = p.default
@@ -219,6 +239,7 @@ def call_shape(
         labels=tuple(labels),
         namespace=namespace,
         key_hashes_values=var_keyword and user_key is None,
+        hash_checks=None if user_key is not None or checks is None else tuple(checks),
     )
 
 

@@ -10,7 +10,7 @@ decorator and its types; :mod:`memokit._callthrough` builds one cache and
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import (
     Any,
     Concatenate,
@@ -21,11 +21,13 @@ from typing import (
     overload,
 )
 
-from memokit._callthrough import Recipe, build, new_store
-from memokit._controls import KeyFunction, StoreArg, check_options, option_record
+from memokit._callthrough import Options, Recipe, build
+from memokit._controls import KeyFunction, StoreArg, check_options
 from memokit._info import CacheInfo, CacheStats
 from memokit._keys import qualified_name
 from memokit._methods import MemoizedMethod, is_method
+from memokit._refuse import check_key_binds, refuse
+from memokit.stores._protocol import Store
 
 __all__ = ["Memoized", "memoize"]
 
@@ -57,7 +59,7 @@ class Memoized(Protocol[P, R_co]):
         ...
 
     def cache_stats(self) -> CacheStats:
-        """Return :meth:`cache_info`'s fields plus the number of evictions."""
+        """Return :meth:`cache_info`'s fields plus the entries evicted and expired."""
         ...
 
     def cache_clear(self) -> None:
@@ -70,6 +72,15 @@ class Memoized(Protocol[P, R_co]):
 
     def cache_parameters(self) -> dict[str, Any]:
         """Return the options the cache was made with."""
+        ...
+
+    def cache_keys(self) -> list[Hashable]:
+        """Return the keys of the entries held now: what the cache holds, listed."""
+        ...
+
+    @property
+    def cache_store(self) -> Store[Any]:
+        """The store the results live in (``len(f.cache_store)`` counts them)."""
         ...
 
     @overload
@@ -89,24 +100,18 @@ class Memoized(Protocol[P, R_co]):
 # ---------------------------------------------------------------- the decorator
 
 
-def _decorate(
-    fn: Any,
-    maxsize: int | None,
-    typed: bool,
-    key: KeyFunction | None,
-    store: StoreArg | None,
-) -> Any:
+def _decorate(fn: Any, options: Options) -> Any:
     if isinstance(fn, staticmethod):
-        return staticmethod(_decorate(fn.__func__, maxsize, typed, key, store))
+        return staticmethod(_decorate(fn.__func__, options))
     if isinstance(fn, classmethod):
-        return classmethod(_decorate(fn.__func__, maxsize, typed, key, store))
-    if not callable(fn):
-        raise TypeError(f"memoize() needs a function to decorate, got {type(fn).__name__}")
-    options = option_record(maxsize, typed, key, store)
+        return classmethod(_decorate(fn.__func__, options))
+    refuse(fn)
+    if options.key is not None:
+        check_key_binds(fn, options.key, method=is_method(fn))
     if is_method(fn):
-        return MemoizedMethod(fn, options, maxsize, typed, key, store)
-    recipe = Recipe(fn, typed=typed, key=key, skip_first=False)
-    return build(recipe, fn, new_store(maxsize, store, name=qualified_name(fn)), options)
+        return MemoizedMethod(fn, options)
+    recipe = Recipe(fn, typed=options.typed, key=options.key, skip_first=False)
+    return build(recipe, fn, options.new_store(qualified_name(fn)), options.record())
 
 
 class _Decorator(Protocol):
@@ -122,6 +127,9 @@ def memoize(
     typed: bool = False,
     key: KeyFunction | None = None,
     store: StoreArg | None = None,
+    ttl: float | Callable[[Any], float | None] | None = None,
+    clock: Callable[[], float] | None = None,
+    sizeof: Callable[[Any], float] | None = None,
 ) -> _Decorator: ...
 def memoize(
     fn: Any = None,
@@ -131,13 +139,19 @@ def memoize(
     typed: bool = False,
     key: KeyFunction | None = None,
     store: StoreArg | None = None,
+    ttl: float | Callable[[Any], float | None] | None = None,
+    clock: Callable[[], float] | None = None,
+    sizeof: Callable[[Any], float] | None = None,
 ) -> Any:
     """Cache a function's results by its arguments.
 
-    Use it bare (``@memoize``) for an unbounded cache, or with options
-    (``@memoize(maxsize=128)`` for a least-recently-used bound). Arguments
-    are bound to the function's parameters first, so ``f(2)`` and ``f(n=2)``
-    share one entry. A call that raises caches nothing.
+    Use it bare (``@memoize``) for an unbounded cache, or with options:
+    ``maxsize=128`` keeps the 128 most recently used results (with
+    ``sizeof=``, results of a total weight up to ``maxsize``, such as bytes);
+    ``ttl=60`` forgets a result 60 seconds after it was computed (``clock=``
+    says what times it). Arguments are bound to the function's parameters
+    first, so ``f(2)`` and ``f(n=2)`` share one entry. A call that raises
+    caches nothing.
 
     >>> calls = []
     >>> @memoize
@@ -153,7 +167,8 @@ def memoize(
     >>> square.cache_invalidate(4)
     True
     """
-    check_options("memoize", maxsize, typed, key, store)
+    check_options("memoize", maxsize, typed, key, store, ttl=ttl, clock=clock, sizeof=sizeof)
+    options = Options(maxsize, typed, key, store, ttl, clock, sizeof)
     if fn is None:
-        return functools.partial(_decorate, maxsize=maxsize, typed=typed, key=key, store=store)
-    return _decorate(fn, maxsize, typed, key, store)
+        return functools.partial(_decorate, options=options)
+    return _decorate(fn, options)

@@ -1,8 +1,8 @@
 """What a memoized call does when its key is absent: single flight, compute, store.
 
 The generated wrapper (:mod:`memokit._codegen`) answers hits. On a miss it
-runs the lines :func:`miss_lines` writes, which call the helpers
-:func:`miss_helpers` makes for one cache:
+runs the lines :func:`miss_lines` writes, which call the :class:`Helpers`
+of one cache:
 
 * the first thread to miss a key *claims* it with a flight
   (:mod:`memokit._flight`) and calls the function;
@@ -25,12 +25,18 @@ from typing import Any
 from memokit._codegen import Access
 from memokit._flight import PENDING, RETRY, AsyncFlightTable, Failure, FlightTable
 from memokit._keys import PREFIX
-from memokit.stores._memory import MISSING, Store
+from memokit.stores._memory import MISSING
 
-__all__ = ["miss_helpers", "miss_lines"]
+__all__ = ["Helpers", "miss_lines"]
 
 p = PREFIX
 Packed = tuple[tuple[Any, ...], dict[str, Any]]
+# Bound at import (as functools does): a user may replace builtins with
+# memoized versions, whose miss path must not call them back.
+_len = len
+_type = type
+_getattr = getattr
+_get_ident = threading.get_ident
 
 
 def miss_lines(
@@ -39,37 +45,48 @@ def miss_lines(
     """Return the function that writes a wrapper's miss lines for a key named ``key``.
 
     ``call`` forwards the wrapper's arguments to the function unchanged.
+    Counts are honest under single flight: ``misses`` counts computations,
+    and a call answered by another's computation (or by a value stored
+    since its lookup) counts as a hit. The helpers count what they do
+    themselves, through the wrapper's ``tally``.
     """
 
     def lines(key: str) -> list[str]:
-        start = [f"{p}misses += 1"]
         if is_async:
-            return [*start, f"return await {p}amiss({key}, {p}pack({call}))"]
-        start += [
+            return [
+                "# One task per key and event loop computes it; amiss counts a hit or a miss.",
+                f"return await {p}amiss({key}, {p}pack({call}))",
+            ]
+        start = [
             "# Single flight: the first thread to miss a key claims it and computes.",
             f"{p}flight = [{p}ident(), {p}PENDING]",
             f"if {p}claim({key}, {p}flight) is not {p}flight:",
-            "    # Another thread is computing this key: wait for its outcome.",
+            "    # Another thread is computing this key: wait for its outcome (a hit).",
             f"    return {p}contended({key}, {p}pack({call}))",
         ]
         if shared:
             compute = [
                 "# The store looks the key up again, runs single flight between",
-                "# processes and stores the value itself (get_or_compute).",
+                "# processes and stores the value itself (get_or_compute); shared",
+                "# counts a hit or a miss.",
                 "try:",
                 f"    {p}value = {p}shared({key}, {p}pack({call}))",
             ]
         else:
-            read = f"{p}table_get({key}, {p}MISSING)" if access.table else f"{p}store_get({key})"
+            if access.table and not access.expiring:
+                read = f"{p}table_get({key}, {p}MISSING)"
+            else:
+                read = f"{p}read({key})"
             write = (
                 f"{p}table[{key}] = {p}value"
                 if access.direct_writes
-                else f"{p}store_set({key}, {p}value)"
+                else f"{p}put({key}, {p}value)"
             )
             compute = [
                 "# Another thread may have stored the value since our lookup.",
                 f"{p}value = {read}",
                 f"if {p}value is {p}MISSING:",
+                f"    {p}misses += 1",
                 "    try:",
                 f"        {p}value = {p}function({call})",
                 f"        {write}",
@@ -80,7 +97,7 @@ def miss_lines(
             "    raise",
         ]
         if not shared:
-            fail = ["    " + line for line in fail]
+            fail = ["    " + line for line in fail] + ["else:", f"    {p}hits += 1"]
         return [
             *start,
             *compute,
@@ -100,79 +117,151 @@ def _pack(*args: Any, **kwargs: Any) -> Packed:
     return args, kwargs
 
 
-def miss_helpers(
-    function: Callable[..., Any], store: Store[Any], *, is_async: bool
-) -> dict[str, Any]:
-    """Return the names the miss lines read, for one cache of ``function`` over ``store``."""
-    table = FlightTable()
-    flights = table.flights
-    store_get = store.get
-    get_or_compute = getattr(store, "get_or_compute", None)
-    shared = None
-    if callable(get_or_compute):
+_DEEP = (
+    "memoize: every memoized call is a Python frame, so a recursion deeper than the "
+    "recursion limit fails; @dp (memokit.dp) runs such a recursion on its own stack"
+)
 
-        def shared(key: Hashable, packed: Packed) -> Any:
-            args, kwargs = packed
-            return get_or_compute(key, lambda: function(*args, **kwargs))
 
-    def compute_and_store(key: Hashable, packed: Packed) -> Any:
-        if shared is not None:
-            return shared(key, packed)
+def _explain_recursion(exc: BaseException) -> None:
+    """Add a note pointing to @dp to a RecursionError passing through (once)."""
+    if _type(exc) is RecursionError and _DEEP not in _getattr(exc, "__notes__", ()):
+        exc.add_note(_DEEP)
+
+
+class Helpers:
+    """The miss path's helpers for one cache of ``function`` over a store.
+
+    ``read(key)`` and ``write(key, value)`` reach the store with keys as the
+    wrapper has them (canonical for a store's table); ``shared_compute`` is a
+    store's ``get_or_compute``, if it has one. ``tally(hits, misses)`` is the
+    wrapper's, set once the wrapper exists (:meth:`names` reads it then).
+    """
+
+    def __init__(
+        self,
+        function: Callable[..., Any],
+        read: Callable[[Hashable], Any],
+        write: Callable[[Hashable, Any], object],
+        shared_compute: Callable[[Hashable, Callable[[], Any]], Any] | None,
+        label: Callable[[Hashable], str],
+    ) -> None:
+        self.function = function
+        self.read = read
+        self.write = write
+        self.shared_compute = shared_compute
+        self.label = label
+        self.table = FlightTable()
+        self.async_table = AsyncFlightTable()
+        self.tally: Callable[[int, int], None] = _no_tally
+
+    def shared(self, key: Hashable, packed: Packed) -> Any:
+        """Run the store's ``get_or_compute`` for ``key``; count whether it computed."""
         args, kwargs = packed
-        value = function(*args, **kwargs)
-        store.set(key, value)
+        function = self.function
+        computed = False
+
+        def compute() -> Any:
+            nonlocal computed
+            computed = True
+            self.tally(0, 1)
+            return function(*args, **kwargs)
+
+        assert self.shared_compute is not None
+        value = self.shared_compute(key, compute)
+        if not computed:
+            self.tally(1, 0)
         return value
 
-    def contended(key: Hashable, packed: Packed) -> Any:
-        # Another thread owns this key: wait for its outcome, or claim the key
-        # ourselves if its flight ended before we could join it.
+    def compute_and_store(self, key: Hashable, packed: Packed) -> Any:
+        """Compute the value for ``key`` (counted as a miss) and store it."""
+        if self.shared_compute is not None:
+            return self.shared(key, packed)
         args, kwargs = packed
+        self.tally(0, 1)
+        value = self.function(*args, **kwargs)
+        self.write(key, value)
+        return value
+
+    def contended(self, key: Hashable, packed: Packed) -> Any:
+        """Wait for the thread computing ``key``, or claim it if its flight ended first."""
+        args, kwargs = packed
+        table = self.table
+        function = self.function
+
+        computed = False
+
+        def direct() -> Any:
+            nonlocal computed
+            computed = True
+            self.tally(0, 1)  # a computation, as plain recursion would make
+            return function(*args, **kwargs)
+
         while True:
-            outcome = table.join(key, lambda: function(*args, **kwargs))
+            outcome = table.join(key, direct)
             if outcome is not RETRY:
+                if not computed:
+                    self.tally(1, 0)  # another thread's value
                 return outcome
-            value = store_get(key)
+            value = self.read(key)
             if value is not MISSING:
+                self.tally(1, 0)
                 return value
-            flight = [threading.get_ident(), PENDING]
-            if flights.setdefault(key, flight) is flight:
+            flight = [_get_ident(), PENDING]
+            if table.flights.setdefault(key, flight) is flight:
                 break
         try:
-            value = compute_and_store(key, packed)
+            value = self.compute_and_store(key, packed)
         except BaseException as exc:
             table.end(key, flight, Failure(exc))
             raise
         table.end(key, flight, value)
         return value
 
-    def fail(key: Hashable, flight: list[Any], exc: BaseException) -> None:
-        table.end(key, flight, Failure(exc))
+    def fail(self, key: Hashable, flight: list[Any], exc: BaseException) -> None:
+        """End ``key``'s flight with the computation's exception."""
+        _explain_recursion(exc)
+        self.table.end(key, flight, Failure(exc))
 
-    amiss = None
-    if is_async:
-        async_table = AsyncFlightTable()
+    async def amiss(self, key: Hashable, packed: Packed) -> Any:
+        """A coroutine function's miss: one task per key and event loop, counted honestly."""
+        args, kwargs = packed
+        function = self.function
+        write = self.write
 
-        async def amiss(key: Hashable, packed: Packed) -> Any:
-            args, kwargs = packed
+        async def compute() -> Any:
+            value = await function(*args, **kwargs)
+            write(key, value)  # only reached on success: errors are never cached
+            return value
 
-            async def compute() -> Any:
-                value = await function(*args, **kwargs)
-                store.set(key, value)  # only reached on success: errors are never cached
-                return value
+        def starting() -> None:
+            self.tally(0, 1)  # counted as it starts: a computation that fails is a miss too
 
-            return await async_table.run(key, compute, store_get, MISSING)
+        value, started = await self.async_table.run(
+            key, compute, self.read, MISSING, self.label, starting
+        )
+        if not started:
+            self.tally(1, 0)
+        return value
 
-    return {
-        f"{p}function": function,
-        f"{p}ident": threading.get_ident,
-        f"{p}PENDING": PENDING,
-        f"{p}claim": flights.setdefault,
-        f"{p}retire": flights.pop,
-        f"{p}wake": table.wake,
-        f"{p}len": len,
-        f"{p}pack": _pack,
-        f"{p}contended": contended,
-        f"{p}fail": fail,
-        f"{p}shared": shared,
-        f"{p}amiss": amiss,
-    }
+    def names(self, is_async: bool) -> dict[str, Any]:
+        """The names the miss lines read."""
+        flights = self.table.flights
+        return {
+            f"{p}function": self.function,
+            f"{p}ident": _get_ident,
+            f"{p}PENDING": PENDING,
+            f"{p}claim": flights.setdefault,
+            f"{p}retire": flights.pop,
+            f"{p}wake": self.table.wake,
+            f"{p}len": _len,
+            f"{p}pack": _pack,
+            f"{p}contended": self.contended,
+            f"{p}fail": self.fail,
+            f"{p}shared": self.shared if self.shared_compute is not None else None,
+            f"{p}amiss": self.amiss if is_async else None,
+        }
+
+
+def _no_tally(hits: int, misses: int) -> None:
+    raise RuntimeError("memoize: a miss helper ran before its wrapper was made")

@@ -104,21 +104,23 @@ def _mk_make():
         # A miss. It runs here, after the try statement: in an except clause, each
         # pending exception would chain to the next as __context__, and a deep
         # recursion would go quadratic.
-        _mk_misses += 1
         # Single flight: the first thread to miss a key claims it and computes.
         _mk_flight = [_mk_ident(), _mk_PENDING]
         if _mk_claim(n, _mk_flight) is not _mk_flight:
-            # Another thread is computing this key: wait for its outcome.
+            # Another thread is computing this key: wait for its outcome (a hit).
             return _mk_contended(n, _mk_pack(n))
         # Another thread may have stored the value since our lookup.
         _mk_value = _mk_table_get(n, _mk_MISSING)
         if _mk_value is _mk_MISSING:
+            _mk_misses += 1
             try:
                 _mk_value = _mk_function(n)
                 _mk_table[n] = _mk_value
             except BaseException as _mk_error:
                 _mk_fail(n, _mk_flight, _mk_error)
                 raise
+        else:
+            _mk_hits += 1
         # Publish, retire, then wake the waiters: the order memokit._flight relies on.
         _mk_flight[1] = _mk_value
         _mk_retire(n, None)
@@ -133,7 +135,12 @@ def _mk_make():
             _mk_hits = _mk_misses = 0
         return counts
 
-    return fib, _mk_counts
+    def _mk_tally(hits, misses):
+        nonlocal _mk_hits, _mk_misses
+        _mk_hits += hits
+        _mk_misses += misses
+
+    return fib, _mk_counts, _mk_tally
 
 
 def _mk_key_of(n):
@@ -181,21 +188,23 @@ LRU_WRAPPER = (
 """
     + _MISS_COMMENT
     + """\
-        _mk_misses += 1
         # Single flight: the first thread to miss a key claims it and computes.
         _mk_flight = [_mk_ident(), _mk_PENDING]
         if _mk_claim(_mk_key, _mk_flight) is not _mk_flight:
-            # Another thread is computing this key: wait for its outcome.
+            # Another thread is computing this key: wait for its outcome (a hit).
             return _mk_contended(_mk_key, _mk_pack(n, s))
         # Another thread may have stored the value since our lookup.
         _mk_value = _mk_table_get(_mk_key, _mk_MISSING)
         if _mk_value is _mk_MISSING:
+            _mk_misses += 1
             try:
                 _mk_value = _mk_function(n, s)
-                _mk_store_set(_mk_key, _mk_value)
+                _mk_put(_mk_key, _mk_value)
             except BaseException as _mk_error:
                 _mk_fail(_mk_key, _mk_flight, _mk_error)
                 raise
+        else:
+            _mk_hits += 1
 """
     + _PUBLISH
 )
@@ -205,7 +214,7 @@ GENERIC_WRAPPER = (
     def fib(n):
         nonlocal _mk_hits, _mk_misses
         try:
-            _mk_value = _mk_store_get(n)
+            _mk_value = _mk_read(n)
             if _mk_value is not _mk_MISSING:
                 _mk_hits += 1
                 return _mk_value
@@ -215,21 +224,23 @@ GENERIC_WRAPPER = (
 """
     + _MISS_COMMENT
     + """\
-        _mk_misses += 1
         # Single flight: the first thread to miss a key claims it and computes.
         _mk_flight = [_mk_ident(), _mk_PENDING]
         if _mk_claim(n, _mk_flight) is not _mk_flight:
-            # Another thread is computing this key: wait for its outcome.
+            # Another thread is computing this key: wait for its outcome (a hit).
             return _mk_contended(n, _mk_pack(n))
         # Another thread may have stored the value since our lookup.
-        _mk_value = _mk_store_get(n)
+        _mk_value = _mk_read(n)
         if _mk_value is _mk_MISSING:
+            _mk_misses += 1
             try:
                 _mk_value = _mk_function(n)
-                _mk_store_set(n, _mk_value)
+                _mk_put(n, _mk_value)
             except BaseException as _mk_error:
                 _mk_fail(n, _mk_flight, _mk_error)
                 raise
+        else:
+            _mk_hits += 1
 """
     + _PUBLISH.replace("_mk_key", "n")
 )
@@ -238,7 +249,8 @@ SHARED_WRAPPER = (
     GENERIC_WRAPPER.split("        # Another thread may have stored")[0]
     + """\
         # The store looks the key up again, runs single flight between
-        # processes and stores the value itself (get_or_compute).
+        # processes and stores the value itself (get_or_compute); shared
+        # counts a hit or a miss.
         try:
             _mk_value = _mk_shared(n, _mk_pack(n))
         except BaseException as _mk_error:
@@ -265,10 +277,75 @@ ASYNC_WRAPPER = (
 """
     + _MISS_COMMENT
     + """\
-        _mk_misses += 1
+        # One task per key and event loop computes it; amiss counts a hit or a miss.
         return await _mk_amiss(n, _mk_pack(n))
 """
 )
+
+# A parameter without a plain annotation: the key is made canonical first
+# (memokit._hashed), then looked up with get (one hash, whatever its type).
+CANONICAL_HEAD = """\
+    def f(n):
+        nonlocal _mk_hits, _mk_misses
+        try:
+            # As the store keeps it: wrapped with its hash unless hashing it is free.
+            if _mk_type(n) in _mk_plain:
+                _mk_key = n
+            elif _mk_type(n) in _mk_wrapped:
+                _mk_key = _mk_HashedKey((n,))
+            else:  # a type not met before, or a tuple
+                _mk_key = _mk_hashed(n)
+        except TypeError:
+            _mk_check((n,))
+            raise
+        try:
+            _mk_value = _mk_table_get(_mk_key, _mk_MISSING)
+            if _mk_value is not _mk_MISSING:
+                _mk_hits += 1
+                return _mk_value
+        except TypeError:
+            _mk_check((n,))
+            raise
+"""
+
+# ttl= on an LRU store, for g(n: int, s) (only s is checked): each entry is
+# (value, deadline), so a hit reads the clock once.
+EXPIRING_LRU_HEAD = """\
+    def g(n, s):
+        nonlocal _mk_hits, _mk_misses
+        _mk_key = (n, s)
+        try:
+            # As the store keeps it: wrapped with its hash unless hashing it is free.
+            if not (_mk_type(s) in _mk_plain):
+                _mk_key = _mk_hashed_tuple(_mk_key)
+        except TypeError:
+            _mk_check((n, s))
+            raise
+        try:
+            _mk_entry = _mk_table_get(_mk_key, _mk_MISSING)
+            if _mk_entry is not _mk_MISSING:
+                # An entry is (value, deadline): live while the deadline is ahead.
+                if _mk_entry[1] > _mk_clock():
+                    _mk_touch(_mk_key)
+                    _mk_hits += 1
+                    return _mk_entry[0]
+                _mk_expire(_mk_key, _mk_entry)  # dropped and counted: a miss
+        except KeyError:  # evicted by another thread before the touch: a miss
+            pass
+        except TypeError:
+            _mk_check((n, s))
+            raise
+"""
+# ... and its miss path reads the store again through read(), which checks expiry.
+EXPIRING_REREAD = """\
+        # Another thread may have stored the value since our lookup.
+        _mk_value = _mk_read(_mk_key)
+        if _mk_value is _mk_MISSING:
+            _mk_misses += 1
+            try:
+                _mk_value = _mk_function(n, s)
+                _mk_put(_mk_key, _mk_value)
+"""
 
 METHOD_WRAPPER_HEAD = """\
     def scaled(self, x):
@@ -344,6 +421,26 @@ def test_dict_store_source_is_pinned() -> None:
 def test_wrapper_source_per_store_kind_is_pinned(make: Callable[[], Any], expected: str) -> None:
     """LRU, generic and shared (get_or_compute) stores each get the wrapper written here."""
     assert wrapper_text(make()) == expected
+
+
+def test_unannotated_key_is_made_canonical_first() -> None:
+    """Without a plain annotation, the wrapper wraps a key with its hash before looking it up."""
+
+    def f(n):  # type: ignore[no-untyped-def]
+        return n
+
+    assert wrapper_text(memoize(f)).startswith(CANONICAL_HEAD)
+
+
+def test_expiring_wrapper_source_is_pinned() -> None:
+    """ttl= gives the lookup a deadline check and the miss path an expiry-aware read."""
+
+    def g(n: int, s):  # type: ignore[no-untyped-def]
+        return n
+
+    text = wrapper_text(memoize(maxsize=8, ttl=5)(g))
+    assert text.startswith(EXPIRING_LRU_HEAD)
+    assert EXPIRING_REREAD in text
 
 
 def test_async_wrapper_source_is_pinned() -> None:

@@ -21,6 +21,7 @@ CONTROLS = {
     "cache_clear",
     "cache_invalidate",
     "cache_parameters",
+    "cache_keys",
     "cache_store",
 }
 
@@ -58,7 +59,7 @@ def test_both_decorators_give_the_same_controls() -> None:
         {},
         {"maxsize": 8},
         {"typed": True},
-        {"key": len},
+        {"key": lambda n, label: n},
         {"store": DictStore},
     ],
     ids=["default", "maxsize", "typed", "key", "store-factory"],
@@ -176,3 +177,82 @@ def test_a_key_function_that_raises_typeerror_is_not_blamed_on_the_key() -> None
     for f in _both(key=broken):
         with pytest.raises(TypeError, match=r"^broken key function$"):
             f(1)
+
+
+# ---------------------------------------------------------------- listing what is cached
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"maxsize": 8}, {"ttl": 60}, {"maxsize": 8, "sizeof": lambda value: 1}],
+    ids=["dict", "lru", "ttl", "sizeof"],
+)
+def test_cache_keys_lists_the_keys_held_by_either_decorator(options: dict[str, Any]) -> None:
+    """cache_keys() lists one key per entry, the bound arguments as a tuple, for memoize and dp."""
+    for f in _both(**options):
+        f(1)
+        f(2, label="x")
+        f(1)
+        keys = f.cache_keys()
+        assert sorted(keys) == [(1, ""), (2, "x")]
+        assert len(f.cache_store) == len(keys) == f.cache_info().currsize
+        f.cache_invalidate(1)
+        assert f.cache_keys() == [(2, "x")]
+
+
+def test_cache_keys_of_a_one_parameter_function_are_its_arguments() -> None:
+    """A one-parameter function's keys are its arguments; an LRU lists least recently used first."""
+    f = memoize(maxsize=3)(lambda n: n)
+    for n in (1, 2, 3, 1):
+        f(n)
+    assert f.cache_keys() == [2, 3, 1]
+
+
+def test_cache_keys_of_an_expiring_cache_lists_live_entries_only() -> None:
+    """Expired entries are not listed (listing drops them, and counts them)."""
+    from tests.helpers.memo import FakeClock
+
+    clock = FakeClock()
+    f = memoize(ttl=10, clock=clock)(lambda n: n)
+    f(1)
+    clock.advance(5)
+    f(2)
+    clock.advance(5)
+    assert f.cache_keys() == [2]
+    assert f.cache_stats().expirations == 1
+
+
+class _NoKeysStore:
+    """A store written against the protocol alone, without the optional keys()."""
+
+    def __init__(self) -> None:
+        self.data: dict[Any, Any] = {}
+
+    maxsize = None
+    evictions = 0
+
+    def get(self, key: Any) -> Any:
+        from memokit import MISSING
+
+        return self.data.get(key, MISSING)
+
+    def set(self, key: Any, value: Any) -> None:
+        self.data[key] = value
+
+    def delete(self, key: Any) -> bool:
+        return self.data.pop(key, None) is not None
+
+    def clear(self) -> None:
+        self.data.clear()
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+def test_a_store_that_cannot_list_its_keys_says_so() -> None:
+    """cache_keys() over a store without keys() raises TypeError naming the store and the method."""
+    f = memoize(store=_NoKeysStore())(lambda n: n)
+    f(1)
+    with pytest.raises(TypeError, match=r"_NoKeysStore cannot list its keys: .*keys\(\) method"):
+        f.cache_keys()
+    assert len(f.cache_store) == 1  # counting still works: len() is in the protocol

@@ -734,6 +734,39 @@ class TestLRUStorePath(MemoizeContract):
         return memoize(maxsize=256, typed=typed, key=key)(fn)
 
 
+class TestExpiringDictPath(MemoizeContract):
+    """ttl= on the default dict store: entries carry deadlines (none passes in these tests)."""
+
+    maxsize = None
+
+    def memo(
+        self, fn: Callable[P, R], *, typed: bool = False, key: KeyFunction | None = None
+    ) -> Memoized[P, R]:
+        return memoize(ttl=3600, typed=typed, key=key)(fn)
+
+
+class TestExpiringLRUPath(MemoizeContract):
+    """ttl= on a bounded store."""
+
+    maxsize = 256
+
+    def memo(
+        self, fn: Callable[P, R], *, typed: bool = False, key: KeyFunction | None = None
+    ) -> Memoized[P, R]:
+        return memoize(maxsize=256, ttl=3600, typed=typed, key=key)(fn)
+
+
+class TestWeightedLRUPath(MemoizeContract):
+    """sizeof= on a bounded store, every result weighing 1 (so it bounds as maxsize does)."""
+
+    maxsize = 1_000_000
+
+    def memo(
+        self, fn: Callable[P, R], *, typed: bool = False, key: KeyFunction | None = None
+    ) -> Memoized[P, R]:
+        return memoize(maxsize=1_000_000, sizeof=lambda value: 1, typed=typed, key=key)(fn)
+
+
 class TestProtocolStorePath(MemoizeContract):
     """A store memokit knows only through the Store protocol."""
 
@@ -887,9 +920,9 @@ def test_store_factory_returning_a_non_store_is_rejected() -> None:
 
 
 def test_decorating_a_non_callable_is_rejected() -> None:
-    """memoize(3) says it needs a function."""
-    with pytest.raises(TypeError, match="needs a function"):
-        memoize(cast(Any, 3))
+    """memoize("three") says it needs a function."""
+    with pytest.raises(TypeError, match="needs a function to decorate, got str"):
+        memoize(cast(Any, "three"))
 
 
 def test_callable_object_is_memoized() -> None:

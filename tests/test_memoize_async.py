@@ -66,10 +66,14 @@ STORE_OPTIONS: list[dict[str, Any]] = [
     {},
     {"maxsize": 8},
     {"store": RecordingStore()},
+    {"ttl": 3600},
+    {"maxsize": 8, "sizeof": lambda value: 1, "ttl": 3600},
 ]
 
 
-@pytest.fixture(params=range(len(STORE_OPTIONS)), ids=["dict", "lru", "generic"])
+@pytest.fixture(
+    params=range(len(STORE_OPTIONS)), ids=["dict", "lru", "generic", "dict-ttl", "lru-sizeof-ttl"]
+)
 def options(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Each store kind the engine specializes for."""
     opts = dict(STORE_OPTIONS[request.param])
@@ -310,3 +314,87 @@ def test_memoized_async_equals_plain(xs: list[int]) -> None:
 
     expected, got = asyncio.run(main())
     assert got == expected
+
+
+# ---------------------------------------------------------------- re-entrancy and honest counts
+
+
+def test_awaiting_its_own_pending_key_raises_instead_of_hanging() -> None:
+    """An async call that awaits itself with the same key gets RecursionError, naming the call."""
+    entered: list[int] = []
+
+    @memoize
+    async def forever(n: int) -> int:
+        entered.append(n)
+        return await forever(n)
+
+    async def main() -> int:
+        return await asyncio.wait_for(forever(1), timeout=10)
+
+    with pytest.raises(RecursionError, match=r"forever\(1\) awaits its own result"):
+        asyncio.run(main())
+    assert entered == [1]
+    assert forever.cache_info().currsize == 0
+
+
+def test_a_cycle_across_two_functions_raises_instead_of_hanging() -> None:
+    """f(1) awaits g(1), which awaits f(1): RecursionError with the chain, and nothing stored."""
+
+    @memoize
+    async def f(n: int) -> int:
+        return await g(n)
+
+    @memoize
+    async def g(n: int) -> int:
+        await asyncio.sleep(0)
+        return await f(n)
+
+    async def main() -> int:
+        return await asyncio.wait_for(f(1), timeout=10)
+
+    with pytest.raises(RecursionError, match=r"\(f\(1\) -> g\(1\) -> f\(1\)\)"):
+        asyncio.run(main())
+    assert f.cache_info().currsize == g.cache_info().currsize == 0
+
+
+def test_separate_callers_of_one_key_are_not_a_cycle() -> None:
+    """Two tasks awaiting one computation that awaits another key: no false cycle."""
+
+    @memoize
+    async def leaf(n: int) -> int:
+        await asyncio.sleep(0.01)
+        return n
+
+    @memoize
+    async def top(n: int) -> int:
+        return await leaf(n) + await leaf(n + 1)
+
+    async def main() -> list[int]:
+        return list(await asyncio.gather(top(1), top(1), leaf(1), leaf(2)))
+
+    assert asyncio.run(main()) == [3, 3, 1, 2]
+
+
+def test_awaiters_of_one_computation_count_as_hits(options: dict[str, Any]) -> None:
+    """Fifty concurrent awaiters, one computation: hits=49, misses=1."""
+    calls: list[int] = []
+    slow = make_slow(calls, **options)
+
+    async def main() -> list[int]:
+        return await asyncio.gather(*(slow(5) for _ in range(50)))
+
+    asyncio.run(main())
+    assert calls == [5]
+    assert slow.cache_info()[:2] == (49, 1)
+
+
+def test_a_failed_async_computation_counts_one_miss() -> None:
+    """The awaiters of a failed computation count nothing; the computation counts a miss."""
+    calls: list[int] = []
+    slow = make_slow(calls)
+
+    async def main() -> list[BaseException | int]:
+        return await asyncio.gather(*(slow(-1) for _ in range(5)), return_exceptions=True)
+
+    asyncio.run(main())
+    assert slow.cache_info()[:2] == (0, 1)

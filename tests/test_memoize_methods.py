@@ -210,7 +210,7 @@ def test_equal_instances_do_not_share_a_cache() -> None:
 
 
 def test_slots_without_weakref_is_a_clear_error() -> None:
-    """A __slots__ class without __weakref__ gets a TypeError that says how to fix it."""
+    """A __slots__ class with neither __dict__ nor __weakref__ is told to add '__dict__'."""
 
     class Slotted:
         __slots__ = ("v",)
@@ -222,7 +222,7 @@ def test_slots_without_weakref_is_a_clear_error() -> None:
         def get(self) -> int:
             return self.v
 
-    with pytest.raises(TypeError, match="__weakref__"):
+    with pytest.raises(TypeError, match=r"add '__dict__' to Slotted\.__slots__"):
         Slotted().get()
 
 
@@ -467,3 +467,207 @@ def test_pickling_an_instance_with_memoized_methods() -> None:
     assert clone.interest(10) == 30
     assert account.interest(10) == 30
     assert memo_helpers.CALLS[start:] == [("interest", 10)]
+
+
+# ---------------------------------------------------------------- lifetimes
+
+
+class Offspring:
+    """A result that refers back to the instance that made it."""
+
+    def __init__(self, parent: object) -> None:
+        self.parent = parent
+
+
+class Node:
+    """A class whose memoized method returns an object holding self."""
+
+    @memoize
+    def child(self) -> Offspring:
+        return Offspring(self)
+
+
+def test_a_result_that_refers_to_self_does_not_keep_the_instance_alive() -> None:
+    """1000 instances whose cached results refer to them are all freed by the collector."""
+    refs = []
+    for _ in range(1000):
+        node = Node()
+        assert node.child() is node.child()
+        refs.append(weakref.ref(node))
+        del node
+    _collect()
+    assert sum(ref() is not None for ref in refs) == 0
+
+
+class Number(int):
+    """An int subclass: it has a __dict__, but no weak references."""
+
+    @memoize
+    def double(self) -> int:
+        return self * 2
+
+    @memoize
+    def me(self) -> Offspring:
+        return Offspring(self)
+
+
+class Pair(tuple[int, int]):
+    """A tuple subclass without __slots__ (it gets a __dict__, but no weak references)."""
+
+    @memoize
+    def total(self) -> int:
+        return self[0] + self[1]
+
+
+def test_instances_without_weak_references_work_through_their_dict() -> None:
+    """int and tuple subclasses, which refuse weak references, get a cache as lru_cache does."""
+    n = Number(3)
+    assert n.double() == 6 and n.double() == 6
+    assert n.double.cache_info()[:2] == (1, 1)
+    p = Pair((1, 2))
+    assert p.total() == 3 and p.total() == 3
+    assert Pair((1, 2)).total.cache_info().currsize == 0  # equal instances: separate caches
+
+
+def test_an_instance_without_weak_references_is_still_freed() -> None:
+    """Its cache refers to it strongly (a cycle through __dict__), which the collector frees."""
+    n = Number(5)
+    n.me()
+    child = weakref.ref(n.me())
+    del n
+    _collect()
+    assert child() is None
+
+
+def test_the_advice_for_slots_fits_the_type() -> None:
+    """An int subclass with empty __slots__ cannot add slots: the error says to drop __slots__."""
+
+    class Tight(int):
+        __slots__ = ()
+
+        @memoize
+        def double(self) -> int:
+            return self * 2
+
+    with pytest.raises(TypeError, match="define Tight without __slots__") as info:
+        Tight(2).double()
+    assert "__weakref__" not in str(info.value).split("To fix it")[1]
+
+
+def test_the_cache_lives_in_the_instance_dict() -> None:
+    """vars(obj) shows one entry per memoized method used, named after the method."""
+    s = Scaler(2)
+    s.scale(1)
+    entries = [name for name in vars(s) if name.startswith("__memokit_")]
+    assert entries == ["__memokit_Scaler.scale"]
+
+
+def test_threads_racing_on_a_new_instance_make_one_cache() -> None:
+    """Eight threads calling a method of a fresh instance at once share one cache."""
+    import threading
+
+    s = Scaler(2)
+    barrier = threading.Barrier(8)
+    wrappers: list[object] = []
+
+    def first_use() -> None:
+        barrier.wait()
+        wrappers.append(s.scale.__func__)  # type: ignore[attr-defined]
+        s.scale(1)
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(w) for w in wrappers}) == 1
+    assert s.calls == [1]
+
+
+# ---------------------------------------------------------------- copies of instances
+
+
+def test_a_copy_made_before_first_use_never_reuses_a_dead_instance_cache() -> None:
+    """copy of a copy, after the original died: each object computes with its own state."""
+    original = Scaler(2)
+    original.scale(1)
+    first = copy.copy(original)
+    del original
+    _collect()
+    second = copy.copy(first)  # may reuse the original's address
+    second.factor = 7
+    second.calls = []
+    assert second.scale(1) == 7
+    assert second.calls == [1]
+    first.calls = []
+    assert first.scale(1) == 2
+    assert first.calls == [1]
+
+
+def test_copying_an_instance_without_weak_references() -> None:
+    """copy.copy of an int subclass instance gets its own cache, the original keeps its own."""
+    n = Number(4)
+    n.double()
+    clone = copy.copy(n)
+    assert clone.double() == 8
+    assert clone.double.cache_info()[:2] == (0, 1)
+    assert n.double.cache_info()[:2] == (0, 1)
+
+
+def test_pickled_and_deep_copied_instances_start_empty() -> None:
+    """The cache entry of a pickled or deep-copied instance is empty; the original keeps its own."""
+    account = memo_helpers.Account(2)
+    account.interest(5)
+    for clone in (pickle.loads(pickle.dumps(account)), copy.deepcopy(account)):
+        assert clone.interest.cache_info().currsize == 0
+        assert clone.interest(5) == 10
+    assert account.interest.cache_info() == CacheInfo(0, 1, None, 1)
+
+
+# ---------------------------------------------------------------- the memoized objects themselves
+
+
+MODEL_ATTRIBUTES = ["predict", "helper"]
+
+
+@pytest.mark.parametrize("name", MODEL_ATTRIBUTES)
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_methods_read_from_the_class_pickle_by_reference(name: str, protocol: int) -> None:
+    """Model.predict and a memoized staticmethod pickle to the same object, as lru_cache's do."""
+    obj = getattr(memo_helpers.Model, name)
+    assert pickle.loads(pickle.dumps(obj, protocol)) is obj
+
+
+@pytest.mark.parametrize("name", MODEL_ATTRIBUTES)
+def test_methods_read_from_the_class_copy_to_themselves(name: str) -> None:
+    """copy.copy and copy.deepcopy of Model.predict or a memoized staticmethod return it."""
+    obj = getattr(memo_helpers.Model, name)
+    assert copy.copy(obj) is obj
+    assert copy.deepcopy(obj) is obj
+
+
+def test_a_memoized_classmethod_pickles_like_a_bound_method() -> None:
+    """Model.build (a classmethod over memoize) pickles and calls as the same cache."""
+    build = memo_helpers.Model.build
+    clone = pickle.loads(pickle.dumps(build))
+    assert clone(3) == build(3) == "Model:3"
+
+
+def test_memoized_functions_copy_to_themselves() -> None:
+    """copy.copy and deepcopy of a memoized function return the function (as for lru_cache)."""
+    for f in (memo_helpers.square, memo_helpers.bounded_cube, memo_helpers.expiring_double):
+        assert copy.copy(f) is f
+        assert copy.deepcopy(f) is f
+        assert pickle.loads(pickle.dumps(f)) is f
+
+
+def test_the_class_level_method_points_to_instance_caches() -> None:
+    """Model.predict has no one store or key list: the errors say to ask an instance."""
+    with pytest.raises(AttributeError, match=r"instance\.predict\.cache_store"):
+        memo_helpers.Model.predict.cache_store  # noqa: B018
+    with pytest.raises(TypeError, match=r"instance\.predict\.cache_keys\(\)"):
+        memo_helpers.Model.predict.cache_keys()
+    model = memo_helpers.Model()
+    model.predict(1)
+    assert model.predict.cache_keys() == [1]
+    assert len(model.predict.cache_store) == 1

@@ -19,6 +19,7 @@ import pytest
 
 import memokit._flight
 from memokit import MISSING, DictStore, LRUStore, Store, memoize
+from tests.helpers.memo import FakeClock
 
 THREADS = 8
 JOIN_TIMEOUT = 30.0
@@ -61,7 +62,17 @@ def run_together(target: Callable[[int], Any], n: int = THREADS) -> list[Any]:
 # ---------------------------------------------------------------- stores
 
 
-@pytest.mark.parametrize("make", [DictStore, lambda: LRUStore(16)], ids=["dict", "lru"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        DictStore,
+        lambda: LRUStore(16),
+        lambda: DictStore(ttl=3600),
+        lambda: LRUStore(16, ttl=3600),
+        lambda: LRUStore(16, sizeof=lambda value: 1),
+    ],
+    ids=["dict", "lru", "dict-ttl", "lru-ttl", "lru-sizeof"],
+)
 def test_store_stays_consistent_under_mixed_operations(make: Callable[[], Store[Any]]) -> None:
     """8 threads doing random get/set/delete never see a wrong value or an oversized store."""
     store = make()
@@ -90,6 +101,53 @@ def test_store_stays_consistent_under_mixed_operations(make: Callable[[], Store[
     present = [k for k in keys if store.get(k) is not MISSING]
     assert len(present) == len(store)
     assert all(store.get(k) == ("value", k) for k in present)
+
+
+@pytest.mark.parametrize("maxsize", [None, 16], ids=["dict", "lru"])
+def test_entries_expiring_while_threads_use_them(maxsize: int | None) -> None:
+    """Entries expiring under 8 threads' reads and writes: never a wrong value, never oversized."""
+    clock = FakeClock()
+    store: Store[Any]
+    if maxsize is None:
+        store = DictStore(ttl=0.05, clock=clock)
+    else:
+        store = LRUStore(maxsize, ttl=0.05, clock=clock)
+    bound = store.maxsize
+
+    def hammer(seed: int) -> int:
+        rng = random.Random(seed)
+        wrong = 0
+        for _ in range(2000):
+            clock.advance(0.001)  # every thread moves time on: entries expire as they go
+            k = rng.randrange(30)
+            if rng.random() < 0.5:
+                store.set(k, ("value", k))
+            else:
+                got = store.get(k)
+                wrong += not (got is MISSING or got == ("value", k))
+            if bound is not None and len(store) > bound:
+                wrong += 1
+        return wrong
+
+    assert run_together(hammer) == [0] * THREADS
+    assert store.expirations > 0
+
+
+def test_weighted_store_never_exceeds_its_weight_under_threads() -> None:
+    """8 threads inserting weighted values: the total weight never passes maxsize."""
+    store: LRUStore[bytes] = LRUStore(100, sizeof=len)
+    worst: list[float] = []
+
+    def insert(t: int) -> None:
+        rng = random.Random(t)
+        for i in range(1000):
+            store.set((t, i), b"x" * rng.randrange(1, 40))
+            worst.append(store.currsize)
+
+    run_together(insert)
+    assert max(worst) <= 100
+    held = [store.get(k) for k in list(store.keys())]
+    assert store.currsize == sum(len(v) for v in held if v is not MISSING)
 
 
 def test_lru_store_accounts_for_every_insert() -> None:
@@ -330,3 +388,59 @@ def _meet(barrier: threading.Barrier) -> None:
         pass
     else:
         barrier.abort()
+
+
+# ---------------------------------------------------------------- honest counts
+
+
+@pytest.fixture
+def waiters(monkeypatch: pytest.MonkeyPatch) -> threading.Semaphore:
+    """A semaphore released once by each thread that starts waiting on another's computation."""
+    released = threading.Semaphore(0)
+    real_lock = memokit._flight._allocate_lock
+
+    def counted_lock() -> Any:
+        released.release()
+        return real_lock()
+
+    monkeypatch.setattr(memokit._flight, "_allocate_lock", counted_lock)
+    return released
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"maxsize": 4}, {"ttl": 60}, {"store": lambda: LRUStoreSubclass(16)}],
+    ids=["dict", "lru", "ttl", "protocol"],
+)
+def test_callers_served_by_another_computation_count_as_hits(
+    waiters: threading.Semaphore, options: dict[str, Any]
+) -> None:
+    """8 threads, one computation: hits=7, misses=1 (misses count computations)."""
+    runs = 0
+
+    @memoize(**options)
+    def slow(n: int) -> int:
+        nonlocal runs
+        runs += 1
+        for _ in range(THREADS - 1):  # every other thread is waiting for this result
+            assert waiters.acquire(timeout=JOIN_TIMEOUT)
+        return n * 10
+
+    results = run_together(lambda i: slow(1))
+    assert results == [10] * THREADS
+    assert runs == 1
+    assert slow.cache_info()[:2] == (THREADS - 1, 1)
+
+
+def test_callers_that_get_the_error_count_neither(waiters: threading.Semaphore) -> None:
+    """When the one computation raises, only it counts (a miss); the waiters count nothing."""
+
+    @memoize
+    def failing(n: int) -> int:
+        for _ in range(THREADS - 1):
+            assert waiters.acquire(timeout=JOIN_TIMEOUT)
+        raise ValueError("no")
+
+    results = run_together(lambda i: failing(1))
+    assert all(isinstance(r, ValueError) for r in results)
+    assert failing.cache_info()[:2] == (0, 1)

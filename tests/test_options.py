@@ -14,7 +14,7 @@ import pytest
 
 from memokit import DagEvaluator, DictStore, LRUStore, dp, memoize
 from memokit._options import check_function, check_store_or_maxsize
-from memokit.stores._memory import make_store
+from memokit._storage import make_store
 
 
 def _dag(**options: Any) -> object:

@@ -1,56 +1,70 @@
-"""In-memory stores, the one way engines may reach past their methods, and store options.
+"""In-memory stores, and the one way engines may reach past their methods.
 
-:class:`DictStore` keeps everything; :class:`LRUStore` keeps a bounded number
-of the most recently used entries. Both follow the :class:`Store` protocol
-(:mod:`memokit.stores._protocol`), as every other store does.
+:class:`DictStore` keeps everything; :class:`LRUStore` keeps the most
+recently used entries, bounded in number or, with ``sizeof=``, in weight.
+Either expires entries with ``ttl=``. Both follow the :class:`Store`
+protocol (:mod:`memokit.stores._protocol`), as every other store does.
+
+Keys are kept in canonical form (:func:`memokit._hashed.hashed`): a key whose
+hashing could run the user's code or cost much is wrapped once with its
+hash, so no operation of the store hashes it again. The public methods take
+keys as the user has them; the internal ones (``_read``, ``_put``), which
+engines reach through a :class:`FastPath`, take canonical keys.
 
 An engine's hot path may skip a Python-level method call per lookup by
-reading an in-memory store's table directly. :func:`fast_path` is the only
-place that decides when it may, and how: it hands out a :class:`FastPath`
-for a store whose methods it knows (the exact classes below, configured so
-that a direct read means what ``get`` means), and ``None`` for every other
-store, which engines then use through its methods only.
+reading a store's table directly. :func:`fast_path` is the only place that
+decides when it may, and how: it hands out a :class:`FastPath` for a store
+whose methods it knows (the exact classes below), and ``None`` for every
+other store, which engines then use through its methods only.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any, Generic, Literal, NamedTuple, TypeVar, cast
 
-from memokit._options import check_maxsize, check_store_or_maxsize
+from memokit._expiry import Expiry, Seconds
+from memokit._hashed import PLAIN_TYPES, hashed, unhashed
 from memokit.stores._protocol import MISSING, Missing, Store, bind_store
 
 __all__ = [
     "MISSING",
     "DictStore",
     "FastPath",
+    "InMemory",
     "LRUStore",
     "Missing",
     "Store",
     "bind_store",
-    "check_store_option",
     "fast_path",
-    "is_store_factory",
-    "make_store",
-    "resolve_store",
 ]
 
 V = TypeVar("V")
+# Bound at import (as functools does): a user may replace these builtins with
+# memoized versions, whose stores must not call them back.
+_len = len
+_list = list
+_iter = iter
+_type = type
+_allocate_lock = threading.Lock
 
 
 class FastPath(NamedTuple):
     """Direct access to an in-memory store's table, for an engine's hot path.
 
-    Every operation it allows means exactly what the store's own method
-    means. Reading: ``table.get(key, MISSING)``, or ``key in table`` then
-    ``table[key]``, reads like ``store.get(key)``, provided ``touch(key)`` is
-    called after each hit when ``touch`` is not ``None`` (an LRU store records
-    the use). Writing: ``table[key] = value`` stores like ``store.set`` only
-    when ``direct_writes`` is true; otherwise writes go through ``store.set``.
-    Engines take a store's fast path once, when they build a cache, so it
-    must hold for the store's lifetime.
+    Every key given to the table or to these functions must be canonical
+    (:func:`memokit._hashed.hashed`). Reading: without ``clock``,
+    ``table.get(key, MISSING)`` (or ``key in table`` then ``table[key]``) reads
+    like ``store.get(key)``; with ``clock``, the table holds ``(value,
+    deadline)`` entries, an entry is live while ``deadline > clock()``, and a
+    lookup that finds a dead one calls ``expire(key, entry)``. After a hit,
+    call ``touch(key)`` when it is not ``None`` (an LRU store records the
+    use). ``read(key)`` reads like ``get`` without recording a use, and
+    ``delete(key)`` deletes like ``delete``. Writing:
+    ``put(key, value)`` stores like ``store.set``; ``table[key] = value`` does
+    too, but only when ``direct_writes`` is true. Engines take a store's fast
+    path once, when they build a cache, so it holds for the store's lifetime.
     """
 
     #: The store's own table (a dict: reads are single C calls).
@@ -59,10 +73,75 @@ class FastPath(NamedTuple):
     touch: Callable[[Hashable], object] | None
     #: Whether ``table[key] = value`` is a complete ``set``.
     direct_writes: bool
+    #: ``set`` for a canonical key.
+    put: Callable[[Hashable, Any], None]
+    #: ``get`` for a canonical key, without recording a use.
+    read: Callable[[Hashable], Any]
+    #: ``delete`` for a canonical key.
+    delete: Callable[[Hashable], bool]
+    #: The clock entries expire by, or ``None``: entries are plain values.
+    clock: Callable[[], float] | None = None
+    #: Called with a key and the expired entry a lookup found under it.
+    expire: Callable[[Hashable, Any], None] | None = None
 
 
-class DictStore(Generic[V]):
-    """An unbounded store backed by a plain ``dict``.
+class InMemory(Generic[V]):
+    """What both in-memory stores share: expiry-aware reads, listing, length."""
+
+    __slots__ = ()
+    _data: dict[Hashable, Any]
+    _expiry: Expiry | None
+    _lock: Any
+
+    @property
+    def expirations(self) -> int:
+        """How many entries were dropped because their time had passed."""
+        return 0 if self._expiry is None else self._expiry.count
+
+    def _read(self, key: Hashable) -> Any:
+        """``get`` for a canonical key, without recording a use."""
+        entry = self._data.get(key, MISSING)
+        if self._expiry is None or entry is MISSING:
+            return entry
+        if entry[1] > self._expiry.clock():
+            return entry[0]
+        self._expire(key, entry)
+        return MISSING
+
+    def _drop(self, key: Hashable) -> None:
+        del self._data[key]
+
+    def _expire(self, key: Hashable, entry: Any) -> None:
+        """Drop the expired ``entry`` a lookup found under ``key``, and count it."""
+        with self._lock:
+            if self._data.get(key) is entry:
+                self._drop(key)
+                cast(Expiry, self._expiry).count += 1
+
+    def keys(self) -> Iterator[Hashable]:
+        """Iterate over the keys of the live entries (a snapshot)."""
+        self._reclaim()
+        return _iter([unhashed(k) for k in _list(self._data)])
+
+    def _reclaim(self) -> None:
+        if self._expiry is not None:
+            with self._lock:
+                self._expiry.reclaim(self._data, self._expiry.clock(), self._drop)
+
+    def __len__(self) -> int:
+        self._reclaim()
+        return _len(self._data)
+
+
+class DictStore(InMemory[V]):
+    """An unbounded store backed by a plain ``dict``; with ``ttl=``, its entries expire.
+
+    ``ttl`` is a number of seconds, or a function of the value that returns
+    seconds (``None``: the entry never expires); ``clock`` is what times
+    them (default: :func:`time.monotonic`). An expired entry reads as absent
+    and is counted in ``expirations`` when it is dropped: by a lookup that
+    finds it, and before each insertion and ``len()``, which drop every
+    entry whose time has passed (so expired entries never pile up).
 
     >>> store: DictStore[int] = DictStore()
     >>> store.set("a", 1)
@@ -72,10 +151,14 @@ class DictStore(Generic[V]):
     (True, 0)
     """
 
-    __slots__ = ("_data",)
+    __slots__ = ("_data", "_expiry", "_lock")
 
-    def __init__(self) -> None:
-        self._data: dict[Hashable, V] = {}
+    def __init__(
+        self, *, ttl: Seconds | None = None, clock: Callable[[], float] | None = None
+    ) -> None:
+        self._data: dict[Hashable, Any] = {}
+        self._expiry = Expiry.make("DictStore", ttl, clock)
+        self._lock = _allocate_lock()  # taken by writers of an expiring store
 
     @property
     def maxsize(self) -> None:
@@ -87,137 +170,92 @@ class DictStore(Generic[V]):
         """Always ``0``: a dict store never evicts."""
         return 0
 
+    @property
+    def currsize(self) -> int:
+        """The number of entries held now (as ``len``)."""
+        return _len(self)
+
     def get(self, key: Hashable) -> V | Literal[Missing.MISSING]:
         """Return the value stored under ``key``, or :data:`MISSING`."""
-        return self._data.get(key, MISSING)
-
-    def set(self, key: Hashable, value: V) -> None:
-        """Store ``value`` under ``key``."""
-        self._data[key] = value
-
-    def delete(self, key: Hashable) -> bool:
-        """Forget ``key``; return whether it was present."""
-        try:  # not dict.pop(key, default): on an empty dict it accepts unhashable keys
-            del self._data[key]
-        except KeyError:
-            return False
-        return True
-
-    def clear(self) -> None:
-        """Forget every entry."""
-        self._data.clear()
-
-    def _fast_path(self) -> FastPath:
-        # get and set are exactly a dict's get and item assignment.
-        return FastPath(cast(dict[Hashable, Any], self._data), None, True)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __repr__(self) -> str:
-        return f"DictStore(<{len(self._data)} entries>)"
-
-
-class LRUStore(Generic[V]):
-    """A bounded store that evicts the least recently used entry.
-
-    ``get`` marks an entry as recently used; ``set`` of a new key evicts the
-    oldest entry first when the store is full, so ``len(store)`` never exceeds
-    ``maxsize``, even with many threads. All operations are O(1).
-
-    >>> store: LRUStore[str] = LRUStore(2)
-    >>> store.set(1, "one"); store.set(2, "two")
-    >>> store.get(1)          # 1 is now the most recently used
-    'one'
-    >>> store.set(3, "three")  # evicts 2, the least recently used
-    >>> store.get(2), len(store), store.evictions
-    (memokit.MISSING, 2, 1)
-    """
-
-    __slots__ = ("_data", "_evictions", "_lock", "_maxsize")
-
-    def __init__(self, maxsize: int) -> None:
-        if maxsize is None:
-            raise TypeError(
-                "LRUStore(maxsize=...) takes an int, got None: a DictStore is the unbounded store"
-            )
-        self._maxsize = cast(int, check_maxsize("LRUStore", maxsize, allow_none=False))
-        self._data: OrderedDict[Hashable, V] = OrderedDict()
-        self._evictions = 0
-        # Writers take the lock so that "check size, evict, insert" is one
-        # step; readers need no lock (each OrderedDict operation is atomic).
-        self._lock = threading.Lock()
-
-    @property
-    def maxsize(self) -> int:
-        """The most entries the store keeps."""
-        return self._maxsize
-
-    @property
-    def evictions(self) -> int:
-        """How many entries were dropped because the store was full."""
-        return self._evictions
-
-    def get(self, key: Hashable) -> V | Literal[Missing.MISSING]:
-        """Return the value under ``key`` (marking it recently used), or :data:`MISSING`."""
-        data = self._data
-        try:
-            value = data[key]
-        except KeyError:
-            return MISSING
-        try:
-            data.move_to_end(key)
-        except KeyError:  # evicted by another thread in between: still a valid read
-            pass
+        if _type(key) not in PLAIN_TYPES:
+            key = hashed(key)
+        if self._expiry is None:
+            found: V | Literal[Missing.MISSING] = self._data.get(key, MISSING)
+            return found
+        value: V | Literal[Missing.MISSING] = self._read(key)
         return value
 
     def set(self, key: Hashable, value: V) -> None:
-        """Store ``value`` under ``key``, first evicting the oldest entry if full."""
-        # acquire()/release() rather than "with": the cheaper of the two, and
-        # this runs on every miss of a bounded cache.
-        self._lock.acquire()
+        """Store ``value`` under ``key``."""
+        if _type(key) not in PLAIN_TYPES:
+            key = hashed(key)
+        if self._expiry is None:
+            self._data[key] = value
+        else:
+            self._put(key, value)
+
+    def _put(self, key: Hashable, value: Any) -> None:
+        expiry = self._expiry
+        if expiry is None:
+            self._data[key] = value
+            return
+        now = expiry.clock()
+        seconds = expiry.seconds
+        # A ttl function (the user's code) runs outside the lock.
+        deadline = now + seconds if seconds is not None else expiry.deadline(value, now)
+        lock = self._lock
+        lock.acquire()
         try:
-            data = self._data
-            if key in data:
-                data[key] = value
-                data.move_to_end(key)
-            elif self._maxsize:
-                if len(data) >= self._maxsize:
-                    data.popitem(False)
-                    self._evictions += 1
-                data[key] = value
+            if deadline > now:
+                expiry.admit(self._data, key, (value, deadline), now, self._drop)
+            else:  # already expired: "set" means the key's old value is gone too
+                expiry.reclaim(self._data, now, self._drop)
+                self._data.pop(key, None)
         finally:
-            self._lock.release()
+            lock.release()
 
     def delete(self, key: Hashable) -> bool:
-        """Forget ``key``; return whether it was present."""
+        """Forget ``key``; return whether it was present (an expired entry was not)."""
+        return self._delete(key if _type(key) in PLAIN_TYPES else hashed(key))
+
+    def _delete(self, key: Hashable) -> bool:
+        if self._expiry is None:
+            try:
+                del self._data[key]
+            except KeyError:
+                return False
+            return True
         with self._lock:
-            return self._data.pop(key, MISSING) is not MISSING
+            entry = self._data.pop(key, MISSING)
+            if entry is MISSING:
+                return False
+            return not self._expiry.dead(entry, count=True)
 
     def clear(self) -> None:
-        """Forget every entry (the eviction count is kept)."""
+        """Forget every entry."""
         with self._lock:
             self._data.clear()
+            if self._expiry is not None:
+                self._expiry.forget()
 
     def _fast_path(self) -> FastPath:
-        # A read is the table's get plus move_to_end on a hit (get above);
-        # a write must evict and count, so it stays set().
-        data = cast(OrderedDict[Hashable, Any], self._data)
-        return FastPath(data, data.move_to_end, False)
-
-    def __len__(self) -> int:
-        return len(self._data)
+        data = self._data
+        if self._expiry is None:
+            # get and set are exactly a dict's get and item assignment.
+            return FastPath(data, None, True, data.__setitem__, self._read, self._delete)
+        clock, expire = self._expiry.clock, self._expire
+        return FastPath(data, None, False, self._put, self._read, self._delete, clock, expire)
 
     def __repr__(self) -> str:
-        return f"LRUStore(maxsize={self._maxsize}, <{len(self._data)} entries>)"
+        ttl = "" if self._expiry is None else f"ttl={self._expiry.describe()}, "
+        return f"DictStore({ttl}<{_len(self)} entries>)"
 
 
 def fast_path(store: object) -> FastPath | None:
     """Return how an engine may reach ``store``'s table directly, or ``None``: use its methods.
 
     Only the exact in-memory classes offer one (a subclass may give ``get``
-    or ``set`` another meaning), and only as configured so that the access
-    it allows means what their methods mean.
+    or ``set`` another meaning).
 
     >>> fast_path(DictStore()).direct_writes, fast_path(LRUStore(8)).direct_writes
     (True, False)
@@ -231,72 +269,5 @@ def fast_path(store: object) -> FastPath | None:
     return None
 
 
-def is_store_factory(store: object) -> bool:
-    """Whether a ``store=`` option is a function (or class) that makes a store, not a store."""
-    # A store class passes the runtime protocol check too: it has the methods.
-    return store is not None and (isinstance(store, type) or not isinstance(store, Store))
-
-
-def check_store_option(owner: str, maxsize: object, store: object) -> int | None:
-    """Check the ``maxsize=`` and ``store=`` options as ``owner``'s caller wrote them.
-
-    Returns ``maxsize``. ``store`` is a store, a function that makes one, or ``None``.
-
-    >>> check_store_option("dp", None, 3)
-    Traceback (most recent call last):
-    TypeError: dp(store=...) takes a Store (get/set/delete/clear/len)
-    or a function that makes one, got int
-    """
-    checked = check_maxsize(owner, maxsize)
-    check_store_or_maxsize(owner, checked, store)
-    if store is not None and not (isinstance(store, Store) or callable(store)):
-        raise TypeError(
-            f"{owner}(store=...) takes a Store (get/set/delete/clear/len) or a function "
-            f"that makes one, got {type(store).__name__}"
-        )
-    return checked
-
-
-def resolve_store(owner: str, maxsize: int | None, store: object) -> Store[Any]:
-    """Return the store a checked ``store=`` option names: new, made by a factory, or given."""
-    if store is None:
-        return DictStore() if maxsize is None else LRUStore(maxsize)
-    if is_store_factory(store):
-        made = cast(Callable[[], object], store)()
-        if not isinstance(made, Store):
-            raise TypeError(
-                f"{owner}(store=...) factory returned {type(made).__name__}, not a Store"
-            )
-        return made
-    return cast(Store[Any], store)
-
-
-def make_store(
-    maxsize: int | None, store: object = None, name: str | None = None, *, owner: str = "make_store"
-) -> Store[Any]:
-    """Return the store for one cache from its ``maxsize=`` and ``store=`` options.
-
-    ``maxsize=None`` gives a :class:`DictStore`, an int an :class:`LRUStore`;
-    ``store=`` gives a store, or a function that makes one; giving both is an
-    error, since a store carries its own bound. With a ``name`` (the cached
-    function's qualified name), a store that keeps many functions apart is
-    bound to it (:func:`bind_store`). ``owner`` names the caller in errors.
-
-    >>> make_store(None), make_store(2)
-    (DictStore(<0 entries>), LRUStore(maxsize=2, <0 entries>))
-    >>> make_store(2, DictStore(), owner="dp")
-    Traceback (most recent call last):
-    TypeError: dp() got both maxsize= and store=: give the bound to the store instead,
-    e.g. store=LRUStore(2)
-    """
-    made = resolve_store(owner, check_store_option(owner, maxsize, store), store)
-    if name is not None:
-        return bind_store(made, name)
-    if getattr(made, "bind", None) is not None and not getattr(made, "name", ""):
-        # An engine with no function name to give (DagEvaluator) would file
-        # its entries with those of every other user of this store object.
-        raise TypeError(
-            f"this {type(made).__name__} keeps the entries of many functions apart by name, "
-            f"and this cache has none to give it: pass store=store.bind('a-unique-name')"
-        )
-    return made
+# LRUStore builds on InMemory, above; this module re-exports it.
+from memokit.stores._lru import LRUStore  # noqa: E402

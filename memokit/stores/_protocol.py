@@ -7,6 +7,17 @@ store (on disk, across machines) plugs into all of them at once.
 Statistics are split by who can know them: the *engine* counts hits and misses
 (they describe calls), the *store* counts evictions (only it decides them).
 
+Statistics and listing beyond the protocol are optional, read by engines with
+``getattr`` so that a store written against the protocol alone still works:
+
+* ``expirations``: how many entries were dropped because their time had
+  passed (``CacheStats.expirations``; 0 when absent);
+* ``currsize``: what ``maxsize`` bounds, now, when that is not the number of
+  entries (an ``LRUStore`` with ``sizeof=``: the total weight);
+* ``keys()``: an iterator over the keys of the live entries, equal to the
+  keys the engine gave ``set`` (so ``store.get(k)`` finds each). This is how
+  a user lists what a memoized function holds: ``f.cache_store.keys()``.
+
 Two optional methods let a store shared beyond one process take part without
 any engine changing shape (``SQLiteStore`` and ``RedisStore`` have both):
 

@@ -70,6 +70,37 @@ persistent_keys: st.SearchStrategy[Hashable] = st.recursive(
     max_leaves=8,
 )
 
+#: Keys for the expiry state machines: few, so an entry is often read again after it expired.
+expiry_keys: st.SearchStrategy[int] = st.integers(0, 3)
+
+#: How far a test's fake clock moves in one step (0 included: nothing expires).
+clock_steps: st.SearchStrategy[float] = st.sampled_from([0.0, 0.25, 0.5, 1.0, 2.0, 3.0])
+
+
+class ConstantTTL:
+    """A ttl that is the same for every value: given to stores as the number ``constant``."""
+
+    def __init__(self, seconds: float) -> None:
+        self.constant = seconds
+
+    def __call__(self, value: object) -> float:
+        return self.constant
+
+    def __repr__(self) -> str:
+        return f"ttl={self.constant}"
+
+
+def ttl_by_value(value: object) -> float | None:
+    """A ttl function of the value: for ever, not stored at all, or 1 or 2.5 seconds."""
+    choice = hash(value) % 4
+    return (None, 0.0, 1.0, 2.5)[choice]
+
+
+#: A store's ttl: constant seconds, or a function of the value (see ttl_by_value).
+ttl_choices: st.SearchStrategy[ConstantTTL | Callable[[object], float | None]] = st.builds(
+    ConstantTTL, st.sampled_from([0.5, 1.0, 2.0, 5.0])
+) | st.just(ttl_by_value)
+
 # ============================================================================
 # end of memoize and stores section
 # ============================================================================

@@ -50,6 +50,8 @@ def plain(n: int) -> int:
 
 
 dp(maxsize="big")  # type: ignore[call-overload]
+dp(ttl="60")  # type: ignore[call-overload]
+dp(sizeof=64)  # type: ignore[call-overload]
 dp(typed=1, store=3)  # type: ignore[call-overload]
 
 # DagEvaluator keeps its node and value types.

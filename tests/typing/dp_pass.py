@@ -5,7 +5,7 @@ This file is type-checked, never run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Hashable
 from typing import Any, assert_type
 
 from memokit import (
@@ -41,6 +41,17 @@ assert_type(fib.__wrapped__(10), Generator[Any, Any, int])
 assert_type(fib.cache_info(), CacheInfo)
 assert_type(fib.cache_stats(), CacheStats)
 assert_type(fib.cache_stats().evictions, int)
+assert_type(fib.cache_stats().expirations, int)
+assert_type(fib.cache_keys(), list[Hashable])
+
+
+@dp(maxsize=4096, sizeof=lambda row: 8.0, ttl=60)
+def rows(n: int) -> Generator[Any, Any, tuple[int, ...]]:
+    above = yield rows(n - 1)
+    return (*above, n)
+
+
+assert_type(rows(3), tuple[int, ...])
 assert_type(fib.cache_clear(), None)
 assert_type(fib.cache_invalidate(10), bool)
 assert_type(fib.cache_invalidate(n=10), bool)

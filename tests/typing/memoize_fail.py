@@ -51,6 +51,17 @@ memoize(typed=1)  # type: ignore[call-overload]
 memoize(key=3)  # type: ignore[call-overload]
 memoize(store=3)  # type: ignore[call-overload]
 memoize(store=DictStore, maxzise=3)  # type: ignore[call-overload]
+memoize(ttl="60")  # type: ignore[call-overload]
+memoize(ttl=lambda result: "soon")  # type: ignore[arg-type, return-value]
+memoize(clock=3.0)  # type: ignore[call-overload]
+memoize(clock=lambda: "now")  # type: ignore[arg-type, return-value]
+memoize(sizeof=1024)  # type: ignore[call-overload]
+memoize(sizeof=lambda value: "big")  # type: ignore[arg-type, return-value]
+memoize(key=lambda n: [n])  # type: ignore[arg-type, return-value]
+
+# The new controls return what they say.
+count: str = fib.cache_stats().expirations  # type: ignore[assignment]
+listed: set[int] = fib.cache_keys()  # type: ignore[assignment]
 
 
 class Model:

@@ -5,10 +5,11 @@ This file is type-checked, never run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import assert_type
+import time
+from collections.abc import Callable, Hashable
+from typing import Any, assert_type
 
-from memokit import CacheInfo, CacheStats, DictStore, LRUStore, Memoized, memoize
+from memokit import CacheInfo, CacheStats, DictStore, LRUStore, Memoized, Store, memoize
 
 
 @memoize
@@ -29,6 +30,48 @@ assert_type(fib.cache_stats().evictions, int)
 assert_type(fib.cache_clear(), None)
 assert_type(fib.cache_invalidate(10), bool)
 assert_type(fib.cache_invalidate(n=10), bool)
+
+
+assert_type(fib.cache_stats().expirations, int)
+assert_type(fib.cache_keys(), list[Hashable])
+assert_type(fib.cache_store, Store[Any])
+
+
+# Expiry and weight: ttl= seconds or a function of the result, clock=, sizeof=.
+@memoize(ttl=60)
+def quote(symbol: str) -> float:
+    return 1.0
+
+
+@memoize(ttl=lambda response: None if response.endswith("!") else 5.0, clock=time.monotonic)
+def fetch(url: str, *, retries: int = 3) -> str:
+    return url
+
+
+@memoize(maxsize=2**20, sizeof=len)
+def load(path: str) -> bytes:
+    return b""
+
+
+@memoize(maxsize=100, sizeof=lambda array: 0.5, ttl=1.5)
+def frame(index: int) -> list[float]:
+    return [float(index)]
+
+
+assert_type(quote("AAPL"), float)
+assert_type(fetch("u", retries=1), str)
+assert_type(load("p"), bytes)
+assert_type(frame(2), list[float])
+assert_type(quote.cache_invalidate("AAPL"), bool)
+
+
+class Prices:
+    @memoize(ttl=30)
+    def bid(self, symbol: str) -> float:
+        return 1.0
+
+
+assert_type(Prices().bid("X"), float)
 
 
 @memoize()
