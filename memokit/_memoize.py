@@ -114,10 +114,6 @@ def _decorate(fn: Any, options: Options) -> Any:
     return build(recipe, fn, options.new_store(qualified_name(fn)), options.record())
 
 
-class _Decorator(Protocol):
-    def __call__(self, fn: Callable[P, R], /) -> Memoized[P, R]: ...
-
-
 @overload
 def memoize(fn: Callable[P, R], /) -> Memoized[P, R]: ...
 @overload
@@ -130,7 +126,7 @@ def memoize(
     ttl: float | Callable[[Any], float | None] | None = None,
     clock: Callable[[], float] | None = None,
     sizeof: Callable[[Any], float] | None = None,
-) -> _Decorator: ...
+) -> Callable[[Callable[P, R]], Memoized[P, R]]: ...
 def memoize(
     fn: Any = None,
     /,
