@@ -24,11 +24,12 @@ import pickle
 import shutil
 import sqlite3
 import struct
+import sys
 import tempfile
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Generator, Hashable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
@@ -55,14 +56,24 @@ from memokit import (
     memoize,
 )
 from memokit.stores._codec import Codec
-from memokit.stores._keybytes import storage_key
+from memokit.stores._keybytes import (
+    decode_key,
+    encode_key,
+    filed_key,
+    listed_key,
+    listed_keys,
+    storage_key,
+)
 from tests.helpers.recorded import recorded
 from tests.helpers.store_worker import connection, decode, finish, is_open, spawn, wait_for
-from tests.helpers.strategies import persistent_keys, store_keys, store_values
+from tests.helpers.strategies import listable_keys, persistent_keys, store_keys, store_values
 
 
 class StoreContract:
     """What every store promises; subclasses set ``make_store``."""
+
+    #: Whether keys() lists entries in the order they were written (absent any reads).
+    lists_in_order = True
 
     def make_store(self) -> Store[Any]:
         """Return a new, empty store of the class under test (large enough not to evict)."""
@@ -164,6 +175,60 @@ class StoreContract:
         text = repr(store)
         assert type(store).__name__ in text
         assert "1 entries" in text
+
+    # ---- listing: keys() (what f.cache_keys() returns)
+
+    def test_keys_lists_each_entry_once_as_set(self) -> None:
+        """keys() gives back every key set, each once and equal to it, and get finds each."""
+        store = self.make_store()
+        keys = listed_forms()
+        for i, key in enumerate(keys):
+            store.set(key, i)
+        listed = list(cast(Any, store).keys())
+        assert Counter(listed) == Counter(keys)
+        assert [store.get(k) for k in listed] == [keys.index(k) for k in listed]
+        if self.lists_in_order:
+            assert listed == keys
+
+    def test_keys_follow_overwrites_deletes_and_clear(self) -> None:
+        """Equal keys list once, a deleted key goes, clear() empties the listing."""
+        store = self.make_store()
+        store.set("gone", 0)
+        store.set(1, "one")
+        store.set(1.0, "uno")
+        store.set(True, "yes")
+        store.set(("t", 2), "t")
+        store.set(("t", 2.0), "t2")
+        assert store.delete("gone") is True
+        listed = list(cast(Any, store).keys())
+        assert Counter(listed) == Counter([1, ("t", 2)])
+        assert len(listed) == len(store) == 2
+        store.clear()
+        assert list(cast(Any, store).keys()) == []
+
+    def test_keys_is_a_snapshot(self) -> None:
+        """keys() lists the entries held when it was called, whatever changes while it is read."""
+        store = self.make_store()
+        store.set("a", 1)
+        store.set("b", 2)
+        listing = iter(cast(Any, store).keys())
+        store.set("c", 3)
+        store.delete("a")
+        assert Counter(listing) == Counter(["a", "b"])
+
+    def test_cache_keys_of_memoize_match_an_in_memory_cache(self) -> None:
+        """memoize over this store lists the same keys, in the same forms, as with no store=."""
+        cached = memoize(store=self.make_store())(tagged)
+        reference = memoize(tagged)
+        for f in (cached, reference):
+            f(1)
+            f(2, 3)
+            f(1, scale=2)
+            f(1, colour="red")
+            f((1, (2,)), frozenset({3}))
+            f(("long", "x" * 100))
+        assert Counter(cached.cache_keys()) == Counter(reference.cache_keys())
+        assert len(cached.cache_keys()) == len(cached.cache_store) == 6
 
 
 class InMemoryContract(StoreContract):
@@ -295,6 +360,34 @@ class TestLRUStore(InMemoryContract):
         """A maxsize that is not a non-negative int is rejected with a clear message."""
         with pytest.raises(error, match=words):
             LRUStore(maxsize)
+
+
+class TestExpiringDictStore(InMemoryContract):
+    """DictStore(ttl=...) keeps every promise of a store while nothing has expired."""
+
+    def make_store(self) -> Store[Any]:
+        return DictStore(ttl=3600)
+
+
+class TestExpiringLRUStore(InMemoryContract):
+    """LRUStore(ttl=...) under the shared contract."""
+
+    def make_store(self) -> Store[Any]:
+        return LRUStore(100, ttl=3600)
+
+
+class TestWeightedLRUStore(InMemoryContract):
+    """LRUStore(sizeof=...) under the shared contract."""
+
+    def make_store(self) -> Store[Any]:
+        return LRUStore(10_000, sizeof=lambda value: 1)
+
+
+class TestWeightedExpiringLRUStore(InMemoryContract):
+    """LRUStore(sizeof=..., ttl=...) under the shared contract."""
+
+    def make_store(self) -> Store[Any]:
+        return LRUStore(10_000, sizeof=lambda value: 2, ttl=3600)
 
 
 # ---------------------------------------------------------------- stateful tests against models
@@ -507,6 +600,32 @@ class Account:
 
 def _computed(name: str) -> list[Any]:
     return [arg for fn, arg in COMPUTED if fn == name]
+
+
+def tagged(n: Any, *rest: Any, scale: int = 1, **options: Any) -> Any:
+    """A function whose keys take every form memoize makes: tuples, ``*args``, ``**kwargs``."""
+    return n
+
+
+def listed_forms() -> list[Hashable]:
+    """Keys of every form a store lists, in the order a test sets them.
+
+    Scalars and tuples of them (kept as they are in memory), a nested tuple
+    and a frozenset (wrapped in memory), an enum member, and a key too long
+    to be filed as it is (a persistent store files its digest).
+    """
+    return [
+        7,
+        "seven",
+        None,
+        2.5,
+        b"raw",
+        ("b", 2),
+        ("nested", (1, 2)),
+        frozenset({"x", "y"}),
+        Colour.RED,
+        ("long", "x" * 100),
+    ]
 
 
 class PersistentContract(StoreContract):
@@ -806,14 +925,25 @@ class PersistentContract(StoreContract):
     # ---- expiry and single flight
 
     def test_ttl_expires_entries(self) -> None:
-        """An entry older than ttl seconds is a miss and no longer counted."""
+        """An entry older than ttl seconds is a miss, no longer counted and no longer listed."""
         store = self.open_store(secret=SECRET, ttl=0.3)
         store.set(1, "soon gone")
+        store.set(("long", "x" * 100), "soon gone too")
         assert store.get(1) == "soon gone"
+        assert Counter(store.keys()) == Counter([1, ("long", "x" * 100)])
         time.sleep(0.45)
+        assert list(store.keys()) == []
         assert store.get(1) is MISSING
         assert len(store) == 0
         assert store.delete(1) is False
+
+    def test_memoize_ttl_with_this_store_is_refused(self) -> None:
+        """memoize(ttl=..., store=<persistent store>) is refused: the ttl goes to the store."""
+        store = self.make_store()
+        words = r"got both ttl= and store=: give the expiry to the store instead.*ttl=60"
+        with pytest.raises(TypeError, match=words) as refused:
+            memoize(ttl=60, store=store)
+        assert type(store).__name__ in str(refused.value)
 
     def test_get_or_compute_runs_once_and_never_stores_a_failure(self) -> None:
         """get_or_compute computes a new key once, then reads it; a failure stores nothing."""
@@ -1028,6 +1158,8 @@ class TestSQLiteStoreFiles(TestSQLiteStore):
 class TestRedisStore(PersistentContract):
     """RedisStore on a real redis-server under the shared and the persistent contracts."""
 
+    lists_in_order = False  # a SCAN of the server: no order
+
     @pytest.fixture(autouse=True)
     def _location(self, redis_url: str) -> None:
         self.url = redis_url
@@ -1175,6 +1307,76 @@ def test_nan_has_one_encoding_and_long_keys_a_digest() -> None:
     long_a, long_b = "a" * 100, "a" * 99 + "b"
     assert len(storage_key(long_a)) == 33 and storage_key(long_a).startswith(b"#")
     assert storage_key(long_a) != storage_key(long_b)
+
+
+@given(key=listable_keys)
+def test_decoding_a_key_gives_it_back(key: Hashable) -> None:
+    """decode_key(encode_key(k)) == k for every kind of key, and encodes to the same bytes."""
+    raw = encode_key(key)
+    back = decode_key(raw)
+    assert back == key
+    assert encode_key(back) == raw
+
+
+@given(key=listable_keys)
+def test_a_filed_key_is_listed_as_itself(key: Hashable) -> None:
+    """What a store files for a key (storage key, whole encoding if digested) lists as the key."""
+    kb, whole = filed_key(key)
+    assert kb == storage_key(key)
+    assert (whole is None) == (len(encode_key(key)) <= 64)
+    assert listed_key(kb, whole) == key
+
+
+@given(raw=st.binary(max_size=40) | st.builds(encode_key, listable_keys).map(lambda b: b[:-1]))
+def test_bytes_that_are_no_encoding_are_refused_with_value_error(raw: bytes) -> None:
+    """decode_key gives back a key whose encoding is exactly the bytes, or raises ValueError."""
+    try:
+        key = decode_key(raw)
+    except ValueError:
+        return
+    assert encode_key(key) == raw
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        pytest.param(b"F\x02s\x01bs\x01a", "not in the form", id="unsorted-frozenset"),
+        pytest.param(b"s\x81\x00a", "not in the form", id="long-length"),
+        pytest.param(b"i\x01\x05i", "bytes follow", id="trailing"),
+        pytest.param(b"f" + struct.pack(">d", 2.0), "not in the form", id="integral-float"),
+        pytest.param(b"s\x05ab", "ends inside", id="short"),
+        pytest.param(b"Z", "type tag", id="unknown-tag"),
+        pytest.param(b"t\x01" * 5000 + b"N", "nested too deeply", id="deep"),
+        pytest.param(b"T" + encode_key("builtins:no_such_thing"), "does not exist", id="no-class"),
+        pytest.param(b"e" + encode_key("builtins:int") + encode_key("X"), "not", id="not-enum"),
+    ],
+)
+def test_malformed_key_bytes_are_refused(raw: bytes, words: str) -> None:
+    """Bytes memokit would not write for any key are a ValueError that says what is wrong."""
+    with pytest.raises(ValueError, match=words):
+        decode_key(raw)
+
+
+def test_decoding_never_imports_a_module() -> None:
+    """A class or enum of a module this process has not imported is refused, and not imported."""
+    assert "this" not in sys.modules  # importing it prints the Zen of Python: code runs
+    for raw in (b"T" + encode_key("this:Thing"), b"e" + encode_key("this:E") + encode_key("A")):
+        with pytest.raises(ValueError, match="not imported"):
+            decode_key(raw)
+    assert "this" not in sys.modules
+
+
+def test_a_digest_lists_only_with_the_key_it_was_made_of() -> None:
+    """A digested storage key lists with its own whole key; missing or another one is refused."""
+    kb, whole = filed_key(("long", "x" * 100))
+    _, other = filed_key(("long", "y" * 100))
+    assert whole is not None and other is not None
+    assert listed_key(kb, whole) == ("long", "x" * 100)
+    with pytest.raises(ValueError, match="only a digest"):
+        listed_key(kb, None)
+    with pytest.raises(ValueError, match="not the one its digest"):
+        listed_key(kb, other)
+    assert list(listed_keys([(kb, None), (kb, whole), (b"Z", None)])) == [("long", "x" * 100)]
 
 
 def test_key_bytes_are_the_same_in_every_process() -> None:
