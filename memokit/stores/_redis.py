@@ -41,7 +41,7 @@ from memokit.stores._keybytes import DIGEST, filed_key, listed_keys, storage_key
 from memokit.stores._leases import KEEPER, new_token, wait_delays
 from memokit.stores._persistent import NamedViews
 from memokit.stores._protocol import MISSING, Missing
-from memokit.stores._redis_server import Server, glob_escape, import_redis
+from memokit.stores._redis_client import SharedClient, glob_escape, import_redis
 
 __all__ = ["RedisStore", "StoreUnavailableError", "StoreUnavailableWarning"]
 
@@ -135,7 +135,8 @@ class RedisStore(NamedViews):
             )
         where = f"{kwargs.get('host', kwargs.get('path', '?'))}:{kwargs.get('port', '')}"
         where += f"/{kwargs.get('db', 0)}"
-        self._server = self._shared = Server(client, where, module, owned=isinstance(redis, str))
+        owned = isinstance(redis, str)
+        self._server = self._shared = SharedClient(client, where, module, owned=owned)
         self._init_view()
 
     def _init_view(self) -> None:

@@ -1,4 +1,7 @@
-"""The server side of a RedisStore: the client its views share, and the scripts it runs there.
+"""RedisStore's connection: the client its views share, and the scripts it runs on the server.
+
+Library code, split from :mod:`._redis` to keep each module to one job (the
+throwaway redis-server the tests start is ``tests/helpers/redis_server.py``).
 
 A script runs on the server as one step, which nothing else interleaves
 with: storing a value (and the whole key beside it) and releasing the
@@ -14,7 +17,7 @@ from typing import Any
 
 from memokit.stores._persistent import Shared
 
-__all__ = ["Server", "glob_escape", "import_redis"]
+__all__ = ["SharedClient", "glob_escape", "import_redis"]
 
 # Store the value (and, if the key is filed as a digest, its whole encoding:
 # ARGV[4], under KEYS[3]) and release our lease, in one step: a waiter that
@@ -71,7 +74,7 @@ def glob_escape(raw: bytes) -> bytes:
     return b"".join(b"\\" + bytes((c,)) if c in _GLOB_SPECIAL else bytes((c,)) for c in raw)
 
 
-class Server(Shared):
+class SharedClient(Shared):
     """One Redis client and what every view of it shares."""
 
     def __init__(self, client: Any, place: str, redis: Any, owned: bool) -> None:
