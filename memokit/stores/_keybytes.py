@@ -13,14 +13,9 @@ each part, for a closed set of types whose equality is known: ``None``,
 raises a ``TypeError`` that says to pass a ``key=`` function, rather than
 being keyed by something unstable such as ``repr`` or ``id``.
 
-:func:`decode_key` is the inverse, for listing what a store holds: it gives
-back a key equal to the one encoded (numbers in the type they were encoded
-as: ``1`` for ``True`` or ``1.0``, as a dict keeps the first of equal keys).
-It runs no code named by the bytes: an enum member or a class is looked up
-in the modules this process has already imported, never imported.
-A key whose encoding is long is filed under its digest, so a store that
-lists keys keeps the whole encoding beside it (:func:`filed_key`,
-:func:`listed_key`).
+A key whose encoding is long is filed under its digest; a store that lists
+its keys keeps the whole encoding beside it (:func:`filed_key`), which
+:mod:`._keylist` reads back.
 """
 
 from __future__ import annotations
@@ -29,20 +24,16 @@ import enum
 import hashlib
 import math
 import struct
-import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from memokit._keys import KWD_MARK
 
 __all__ = [
     "DIGEST",
-    "decode_key",
     "encode_key",
     "encode_length",
     "filed_key",
-    "listed_key",
-    "listed_keys",
     "namespace_context",
     "storage_key",
 ]
@@ -219,154 +210,3 @@ def namespace_context(name: str, version: str) -> bytes:
     b't\\x02s\\x03m:fs\\x012'
     """
     return _tuple((name, version))
-
-
-# ---------------------------------------------------------------- decoding
-
-# A length prefix longer than this many bytes (2**63 and up) is not one memokit writes.
-_MAX_LENGTH_BYTES = 9
-
-
-def _length(raw: bytes, at: int) -> tuple[int, int]:
-    """Read a varint at ``at``; return it and where the next part starts."""
-    n = shift = 0
-    for _ in range(_MAX_LENGTH_BYTES):
-        byte = raw[at]
-        at += 1
-        n |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return n, at
-        shift += 7
-    raise ValueError("a length prefix is too long")
-
-
-def _take(raw: bytes, at: int, n: int) -> tuple[bytes, int]:
-    end = at + n
-    if end > len(raw):
-        raise ValueError("it ends inside a part")
-    return raw[at:end], end
-
-
-def _named(dotted: str) -> Any:
-    """The object ``module:qualname`` names in a module already imported (none is imported)."""
-    module, _, qualname = dotted.partition(":")
-    found: Any = sys.modules.get(module)
-    if found is None:
-        raise ValueError(f"it names {dotted!r}, and module {module!r} is not imported")
-    for part in qualname.split("."):
-        # vars(), not getattr: no descriptor or module __getattr__ runs.
-        try:
-            found = vars(found)[part]
-        except (TypeError, KeyError):
-            found = _hidden_builtin(dotted) if module == "builtins" else None
-            if found is None:
-                raise ValueError(f"it names {dotted!r}, which does not exist here") from None
-            break
-    return found
-
-
-def _hidden_builtin(dotted: str) -> type | None:
-    """A built-in type that ``builtins`` does not name (``NoneType``, ``function``, ...)."""
-    for cls in object.__subclasses__():
-        if type(cls) is type and f"{cls.__module__}:{cls.__qualname__}" == dotted:
-            return cls
-    return None
-
-
-def _decode(raw: bytes, at: int) -> tuple[Any, int]:
-    """Decode the key encoded at ``at``; return it and where the next part starts."""
-    tag = raw[at : at + 1]
-    at += 1
-    if tag in (b"i", b"s", b"b"):
-        n, at = _length(raw, at)
-        part, at = _take(raw, at, n)
-        if tag == b"i":
-            return int.from_bytes(part, "big", signed=True), at
-        return (part.decode("utf-8", "surrogatepass") if tag == b"s" else part), at
-    if tag in (b"t", b"F"):
-        n, at = _length(raw, at)
-        items = []
-        for _ in range(n):
-            item, at = _decode(raw, at)
-            items.append(item)
-        return (tuple(items) if tag == b"t" else frozenset(items)), at
-    if tag == b"f":
-        part, at = _take(raw, at, 8)
-        return struct.unpack(">d", part)[0], at
-    if tag == b"c":
-        part, at = _take(raw, at, 16)
-        return complex(*struct.unpack(">dd", part)), at
-    if tag in (b"e", b"T"):
-        dotted, at = _decode(raw, at)
-        if type(dotted) is not str:
-            raise ValueError("a name is not a str")
-        found = _named(dotted)
-        if tag == b"T":
-            return found, at
-        name, at = _decode(raw, at)
-        if not (isinstance(found, type) and issubclass(found, enum.Enum) and type(name) is str):
-            raise ValueError(f"it names {dotted!r} as an enum, which it is not")
-        member = found.__members__.get(name)
-        if member is None:
-            raise ValueError(f"enum {dotted!r} has no member {name!r} here")
-        return member, at
-    constant = _CONSTANTS.get(tag, _NONE)
-    if constant is _NONE:
-        raise ValueError(f"its type tag {tag!r} is not one memokit writes")
-    return constant, at
-
-
-_NONE = object()
-_CONSTANTS: dict[bytes, Any] = {b"N": None, b"n": math.nan, b"K": KWD_MARK}
-
-
-def decode_key(raw: bytes) -> Any:
-    """Return the key :func:`encode_key` encoded as ``raw`` (a key equal to the one encoded).
-
-    Raises ``ValueError`` for bytes that are not an encoding memokit writes,
-    and for an enum member or a class whose module this process has not
-    imported (decoding never imports a module: that would run its code).
-
-    >>> decode_key(encode_key(("a", 1, frozenset({2.5}), None)))
-    ('a', 1, frozenset({2.5}), None)
-    >>> decode_key(encode_key(True)), decode_key(encode_key(int))
-    (1, <class 'int'>)
-    """
-    try:
-        key, end = _decode(raw, 0)
-    except IndexError:
-        raise ValueError("it ends inside a part") from None
-    except RecursionError:
-        raise ValueError("its parts are nested too deeply") from None
-    if end != len(raw):
-        raise ValueError("bytes follow the key")
-    # Exactly the bytes memokit writes for it (one encoding per key: sorted
-    # frozenset parts, shortest lengths), so a store's get finds the entry.
-    if _encode(key) != raw:
-        raise ValueError("it is not in the form memokit writes")
-    return key
-
-
-def listed_key(kb: bytes, whole: bytes | None) -> Any:
-    """Return the key filed as ``kb`` (its storage key) with ``whole`` (its encoding, if digested).
-
-    Raises ``ValueError`` when the key cannot be given back: ``kb`` is a
-    digest and ``whole`` is missing (an entry written before stores kept
-    it) or is not what the digest was made of, or the bytes do not decode.
-    """
-    if kb[:1] == DIGEST:
-        if whole is None:
-            raise ValueError("only a digest of its key was kept")
-        if len(whole) <= _MAX_RAW_KEY or DIGEST + hashlib.sha256(whole).digest() != kb:
-            raise ValueError("the key kept beside it is not the one its digest was made of")
-        return decode_key(whole)
-    return decode_key(kb)
-
-
-def listed_keys(filed: Iterable[tuple[bytes, bytes | None]]) -> Iterator[Any]:
-    """Yield the key of each ``(kb, whole)`` pair, skipping those that cannot be given back."""
-    for kb, whole in filed:
-        try:
-            yield listed_key(kb, whole)
-        except ValueError:
-            continue

@@ -37,7 +37,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from memokit.stores._codec import BadEntry
-from memokit.stores._keybytes import DIGEST, filed_key, listed_keys, storage_key
+from memokit.stores._keybytes import DIGEST, filed_key, storage_key
+from memokit.stores._keylist import listed_keys
 from memokit.stores._leases import KEEPER, new_token, wait_delays
 from memokit.stores._persistent import NamedViews
 from memokit.stores._protocol import MISSING, Missing
@@ -271,29 +272,29 @@ class RedisStore(NamedViews):
     def keys(self) -> Iterator[Any]:
         """Iterate over the keys of this namespace's live entries, in no particular order.
 
-        A snapshot (a SCAN of the server). Each key equals the one given to
-        ``set``, so ``get`` finds it; numbers come back in the type they are
-        filed as (``1`` for ``1.0`` or ``True``, which share an entry).
-        Skipped: entries whose key cannot be given back, namely those with a
-        key over 64 bytes encoded that an older memokit wrote (it kept only
-        a digest; a new write of the key lists it again), and enum members
-        or classes whose module this process has not imported.
+        A snapshot (a SCAN of the server); each key equals the one given to
+        ``set`` (numbers in the type they are filed as: ``1`` for ``1.0``).
+        Entries whose key cannot be given back are left out, with one
+        :class:`~memokit.UnlistedKeysWarning` (see :meth:`SQLiteStore.keys`).
         """
-        client = self._server.client
-        start = len(self._values)
+        client, start = self._server.client, len(self._values)
         try:
             filed = [k[start:] for k in self._scan()]
             digests = [kb for kb in filed if kb[:1] == DIGEST]
             wholes: dict[bytes, bytes | None] = {}
             for i in range(0, len(digests), 1000):
                 batch = digests[i : i + 1000]
-                wholes.update(
-                    zip(batch, client.mget([self._wholes + kb for kb in batch]), strict=True)
-                )
+                found = client.mget([self._wholes + kb for kb in batch])
+                wholes.update(zip(batch, found, strict=True))
+            # An entry written with its whole key loses both in one step; one
+            # whose whole key is missing now may just have gone since the scan.
+            lost = [kb for kb, whole in wholes.items() if whole is None]
+            gone = {kb for kb in lost if not client.exists(self._values + kb)}
         except self._server.errors as exc:
             self._failed("list keys", exc)
             return iter([])
-        return listed_keys((kb, wholes.get(kb)) for kb in filed)
+        listed = ((kb, wholes.get(kb)) for kb in filed if kb not in gone)
+        return iter(listed_keys(listed, f"{self._server.where} {self._name!r}"))
 
     def clear(self) -> None:
         """Forget every entry of this namespace (other names, versions and prefixes are kept)."""

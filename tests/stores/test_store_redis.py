@@ -12,6 +12,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import warnings
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from memokit import (
     RedisStore,
     StoreUnavailableError,
     StoreUnavailableWarning,
+    UnlistedKeysWarning,
     memoize,
 )
 from memokit.stores._keybytes import encode_key, storage_key
@@ -192,7 +194,7 @@ def test_memoize_files_the_whole_key_of_a_long_argument(redis_url: str) -> None:
     assert cached.cache_keys() == [LONG] and PAIRED == [LONG]
 
 
-def test_an_entry_without_its_whole_key_is_not_listed(redis_url: str) -> None:
+def test_an_entry_without_its_whole_key_is_reported(redis_url: str) -> None:
     """An entry an older memokit filed under a digest alone is found and counted, not listed."""
     import redis
 
@@ -201,7 +203,8 @@ def test_an_entry_without_its_whole_key_is_not_listed(redis_url: str) -> None:
     store.set(LONG, "old")
     store.set(2, "two")
     client.delete(store._wholes + storage_key(LONG))
-    assert list(store.keys()) == [2]
+    with pytest.warns(UnlistedKeysWarning, match="'m:f': keys.. left out 1 entries.*digest"):
+        assert list(store.keys()) == [2]
     assert store.get(LONG) == "old" and len(store) == 2
     store.set(LONG, "new")
     assert sorted(store.keys(), key=str) == sorted([2, LONG], key=str)
@@ -255,3 +258,18 @@ def test_without_the_redis_package_the_error_names_the_extra() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install 'memokit[redis]'" in out.stdout
+
+
+def test_an_entry_gone_since_the_scan_is_not_reported(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A digested entry deleted between the SCAN and the read of its whole key is just gone."""
+    store = RedisStore(redis_url, secret=SECRET).bind("m:f")
+    store.set(LONG, 1)
+    store.set(3, 3)
+    scanned = store._scan()
+    store.delete(LONG)
+    monkeypatch.setattr(store, "_scan", lambda: scanned)  # the scan ran before the delete
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert list(store.keys()) == [3]

@@ -29,7 +29,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memokit import MISSING, BadEntryWarning, SQLiteStore, memoize
+from memokit import MISSING, BadEntryWarning, SQLiteStore, UnlistedKeysWarning, memoize
+from memokit.stores._keybytes import encode_key
 from memokit.stores._sqlite import _database, _namespace, _store
 from memokit.stores._sqlite._files import directory_mode, write_all
 from tests.helpers.recorded import recorded
@@ -125,7 +126,8 @@ def test_a_schema_2_file_lists_its_keys_but_digested_ones(tmp_path: Path) -> Non
         conn.execute("ALTER TABLE memokit_entries DROP COLUMN whole_key")
         conn.execute("PRAGMA user_version = 2")
     store = SQLiteStore(path, serializer="json").bind("m:f")
-    assert list(store.keys()) == ["short", ("b", 2)]
+    with pytest.warns(UnlistedKeysWarning, match=r"'m:f': keys\(\) left out 1 entries.*digest"):
+        assert list(store.keys()) == ["short", ("b", 2)]
     assert len(store) == 3 and store.get(LONG) == ["a key too long to file as it is"]
     store.set(LONG, ["again"])
     assert list(store.keys()) == ["short", ("b", 2), LONG]
@@ -133,8 +135,8 @@ def test_a_schema_2_file_lists_its_keys_but_digested_ones(tmp_path: Path) -> Non
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
 
 
-def test_keys_skip_rows_whose_key_does_not_decode(tmp_path: Path) -> None:
-    """A key row altered by hand (bad bytes, another whole key) is not listed; len counts it."""
+def test_keys_report_rows_whose_key_does_not_decode(tmp_path: Path) -> None:
+    """Key rows altered by hand (bad bytes, another whole key) are reported, not listed or fatal."""
     path = tmp_path / "c.db"
     store = SQLiteStore(path, serializer="json").bind("m:f")
     for key in ("kept", "altered", LONG):
@@ -142,9 +144,14 @@ def test_keys_skip_rows_whose_key_does_not_decode(tmp_path: Path) -> None:
     with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("UPDATE memokit_entries SET key = ? WHERE key = ?", (b"Z", b"s\x07altered"))
         conn.execute(
-            "UPDATE memokit_entries SET whole_key = ? WHERE whole_key IS NOT NULL", (b"s",)
+            "UPDATE memokit_entries SET whole_key = ? WHERE whole_key IS NOT NULL",
+            (encode_key(("another key, as long", "y" * 60)),),
         )
-    assert list(store.keys()) == ["kept"]
+    with pytest.warns(UnlistedKeysWarning, match="left out 2 entries") as caught:
+        assert list(store.keys()) == ["kept"]
+    assert len(caught) == 1 and str(path) in str(caught[0].message)
+    assert "1 because its type tag" in str(caught[0].message)
+    assert "1 because the key kept beside it is not the one" in str(caught[0].message)
     assert len(store) == 3
 
 

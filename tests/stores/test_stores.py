@@ -52,18 +52,13 @@ from memokit import (
     RedisStore,
     SQLiteStore,
     Store,
+    UnlistedKeysWarning,
     dp,
     memoize,
 )
 from memokit.stores._codec import Codec
-from memokit.stores._keybytes import (
-    decode_key,
-    encode_key,
-    filed_key,
-    listed_key,
-    listed_keys,
-    storage_key,
-)
+from memokit.stores._keybytes import encode_key, filed_key, storage_key
+from memokit.stores._keylist import decode_key, listed_key, listed_keys
 from tests.helpers.recorded import recorded
 from tests.helpers.store_worker import connection, decode, finish, is_open, spawn, wait_for
 from tests.helpers.strategies import listable_keys, persistent_keys, store_keys, store_values
@@ -1376,7 +1371,18 @@ def test_a_digest_lists_only_with_the_key_it_was_made_of() -> None:
         listed_key(kb, None)
     with pytest.raises(ValueError, match="not the one its digest"):
         listed_key(kb, other)
-    assert list(listed_keys([(kb, None), (kb, whole), (b"Z", None)])) == [("long", "x" * 100)]
+
+
+def test_keys_that_cannot_be_given_back_are_reported_in_one_warning() -> None:
+    """listed_keys lists what decodes and warns once, counting the rest by reason."""
+    kb, whole = filed_key(("long", "x" * 100))
+    filed = [(kb, None), (kb, whole), (b"Z", None), (b"Z", None), filed_key(3)]
+    with pytest.warns(UnlistedKeysWarning) as caught:
+        assert listed_keys(filed, "TheStore 'm:f'") == [("long", "x" * 100), 3]
+    assert len(caught) == 1
+    text = str(caught[0].message)
+    assert text.startswith("TheStore 'm:f': keys() left out 3 entries")
+    assert "2 because its type tag" in text and "1 because only a digest" in text
 
 
 def test_key_bytes_are_the_same_in_every_process() -> None:

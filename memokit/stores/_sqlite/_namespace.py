@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from memokit.stores._keybytes import listed_keys
+from memokit.stores._keylist import listed_keys
 from memokit.stores._sqlite._database import LIVE, Database
 from memokit.stores._sqlite._sql import KEYS
 
@@ -70,12 +70,13 @@ class Namespace:
         ``maxsize``: of its last use, as :class:`~memokit.LRUStore` lists
         them). Each key equals the one given to ``set``, so ``get`` finds
         it; numbers come back in the type they are filed as (``1`` for
-        ``1.0`` or ``True``, which share an entry). Skipped: entries whose
-        key cannot be given back, namely those with a key over 64 bytes
-        encoded that a memokit older than schema 3 wrote (it kept only a
-        digest; a new write of the key lists it again), and enum members or
-        classes whose module this process has not imported. ``len()``
-        counts every entry.
+        ``1.0`` or ``True``, which share an entry). Left out, and counted in
+        one :class:`~memokit.UnlistedKeysWarning`: entries whose key cannot
+        be given back, namely those with a key over 64 bytes encoded that a
+        memokit older than schema 3 wrote (it kept only a digest; a new
+        write of the key lists it again), keys altered outside memokit, and
+        enum members or classes whose module this process has not imported.
+        Calls still find them, and ``len()`` counts every entry.
 
         >>> import tempfile, os
         >>> from memokit import SQLiteStore
@@ -91,7 +92,7 @@ class Namespace:
         with self._db.session() as conn:
             rows = conn.execute(KEYS, {"ns": ns, "now": time.time()}).fetchall()
         # Decoded outside the session: nothing in decoding needs the connection.
-        return listed_keys(rows)
+        return iter(listed_keys(rows, f"{self._db.where} {self._name!r}"))
 
     def __len__(self) -> int:
         """Return the number of live (unexpired) entries in this namespace."""
