@@ -264,6 +264,18 @@ def test_the_default_clock_is_monotonic() -> None:
         pytest.param(
             {"ttl": 60, "store": DictStore()}, TypeError, r"store=DictStore\(ttl=60\)", id="store"
         ),
+        pytest.param(
+            {"ttl": 60, "store": LRUStore(8)},
+            TypeError,
+            r"store=LRUStore\(maxsize, ttl=60\) in place",
+            id="lru-store",
+        ),
+        pytest.param(
+            {"ttl": 60, "store": DictStore},
+            TypeError,
+            r"store=DictStore\(ttl=60\); LRUStore, SQLiteStore and RedisStore take ttl= too",
+            id="store-factory",
+        ),
     ],
 )
 def test_bad_expiry_options_are_refused_when_decorating(
