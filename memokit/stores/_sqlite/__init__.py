@@ -18,9 +18,10 @@ is written. The modules, from the bottom up:
   thread, what happens at a fork, transactions, and the sweep that deletes
   what a killed process left behind;
 * :mod:`._sql`: the statements the store runs on its entries;
+* :mod:`._namespace`: a view's namespace row, and what it holds: its keys,
+  its size, its count of expired entries;
 * :mod:`._flight`: single flight across processes, by lease;
-* :mod:`._store`: :class:`SQLiteStore` itself, the Store protocol and
-  the listing of keys.
+* :mod:`._store`: :class:`SQLiteStore` itself and the Store protocol.
 
 A process killed at any point (SIGKILL included) leaves the last committed
 state, never half an entry: at worst a value file that no row names, or a
