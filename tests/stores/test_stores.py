@@ -1041,6 +1041,7 @@ class PersistentContract(StoreContract):
         assert TRIANGLE[-1](30) == 465 and TRIANGLE[-1](31) == 496
         assert _computed("triangle")[31:] == [31]
         assert TRIANGLE[-1].cache_info().currsize == 32
+        assert sorted(TRIANGLE[-1].cache_keys()) == list(range(32))  # every sub-problem, listed
 
     def test_dag_evaluator_needs_a_bound_store(self) -> None:
         """DagEvaluator has no function name to give: it takes a bound view, refuses the rest."""
