@@ -32,12 +32,14 @@ the measurement behind ``file_threshold``'s default.
 
 ``--callgrind`` instead counts, with ``valgrind --tool=callgrind``, the
 instructions of one ``get`` and one ``set`` of a signed ``SQLiteStore``
-(small value, 1 MiB value), with the standard library's ``hmac`` (what the
-store uses) and with HMAC-SHA256 written by hand over two keyed ``hashlib``
-states (what it used before): each count is the difference of two runs
-that make different numbers of calls, divided by that difference, so the
-interpreter's start-up cancels out. Counts do not depend on the machine's
-load.
+(small value, 1 MiB value, and a small value under a long key, one whose
+encoding the store files as a digest), with the standard library's ``hmac``
+(what the store uses) and with HMAC-SHA256 written by hand over two keyed
+``hashlib`` states (what it used before; ``--callgrind-hmac stdlib`` counts
+the first alone, in half the time): each count is the difference of two
+runs that make different numbers of calls, divided by that difference, so
+the interpreter's start-up cancels out. Counts do not depend on the
+machine's load.
 
 memokit's pickle rows sign with a fixed benchmark secret; the json and bytes
 rows are unsigned (``MEMOKIT_CACHE_KEY`` is removed from this process's
@@ -102,6 +104,8 @@ Fn = Callable[..., Any]
 SECRET = "bench-stores-secret-not-for-real-use"
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB, no NumPy
 REFERENCE = "sqlite"
+#: The HMACs --callgrind counts with: the standard library's, and one written by hand.
+HMACS = ("stdlib", "by-hand")
 OPS = ("hit_small", "miss_small", "hit_1mb", "miss_1mb")
 OP_LABELS = {
     "hit_small": "hit, small",
@@ -409,6 +413,12 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
         help="instead: instructions per get and set of a signed SQLiteStore, by HMAC, "
         "counted by valgrind --tool=callgrind",
     )
+    parser.add_argument(
+        "--callgrind-hmac",
+        choices=("both", *HMACS),
+        default="both",
+        help="with --callgrind: count with both HMACs (default), or with one",
+    )
     parser.add_argument("--calls", metavar="OP:SIZE:HMAC:N", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     repeats = args.repeats if args.repeats is not None else (3 if args.quick else 11)
@@ -445,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.calls:
         return make_calls(args.calls)
     if args.callgrind:
-        return callgrind()
+        return callgrind(HMACS if args.callgrind_hmac == "both" else (args.callgrind_hmac,))
     if args.crossover:
         return crossover(config)
     started = time.perf_counter()
@@ -738,8 +748,11 @@ COUNTED = {
     ("set", "small"): (100, 400),
     ("get", "1mib"): (5, 25),
     ("set", "1mib"): (5, 25),
+    ("get", "longkey"): (200, 1200),
+    ("set", "longkey"): (100, 400),
 }
-HMACS = ("stdlib", "by-hand")
+#: The key of the "longkey" calls: its encoding is over 64 bytes, so it is filed as a digest.
+LONG_KEY = ("a long key", "k" * 100)
 
 
 def _hand_codec() -> Any:
@@ -780,15 +793,16 @@ def make_calls(spec: str) -> int:
         store = SQLiteStore(workdir / "memokit.db", secret=SECRET).bind("bench:calls")
         if mac == "by-hand":
             store._codec = _hand_codec()
-        value: Any = 12345 if size == "small" else PAYLOAD
-        store.set(1, value)
+        value: Any = PAYLOAD if size == "1mib" else 12345
+        key: Any = LONG_KEY if size == "longkey" else 1
+        store.set(key, value)
         if op == "get":
             for _ in range(int(n)):
-                store.get(1)
+                store.get(key)
         else:
             for _ in range(int(n)):
-                store.set(1, value)
-        assert store.get(1) == value
+                store.set(key, value)
+        assert store.get(key) == value
         store.close()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -806,27 +820,31 @@ def _instructions(spec: str, out: Path) -> int:
     raise RuntimeError(f"no summary line in {out}")
 
 
-def callgrind() -> int:
-    """Print instructions per call of each counted call, with each HMAC, and their ratio."""
+def callgrind(macs: tuple[str, ...] = HMACS) -> int:
+    """Print instructions per call of each counted call, with each HMAC (and their ratio)."""
     if shutil.which("valgrind") is None:
         print("valgrind is not installed: nothing counted")
         return 0
     workdir = Path(tempfile.mkdtemp(prefix="bench_stores-callgrind-"))
     print(f"bench_stores --callgrind  python {platform.python_version()}, "
           f"SQLite {sqlite3.sqlite_version}; instructions per call")  # fmt: skip
-    print(f"{'call':<18}{'stdlib hmac':>14}{'by hand':>14}{'stdlib / by hand':>18}")
+    titles = {"stdlib": "stdlib hmac", "by-hand": "by hand"}
+    both = macs == HMACS
+    print(f"{'call':<18}" + "".join(f"{titles[mac]:>14}" for mac in macs)
+          + (f"{'stdlib / by hand':>18}" if both else ""))  # fmt: skip
     try:
         for (op, size), (few, many) in COUNTED.items():
             per_call = {}
-            for mac in HMACS:
+            for mac in macs:
                 counts = [
                     _instructions(f"{op}:{size}:{mac}:{n}", workdir / f"{op}-{size}-{mac}-{n}")
                     for n in (few, many)
                 ]
                 per_call[mac] = (counts[1] - counts[0]) / (many - few)
-            ratio = per_call["stdlib"] / per_call["by-hand"]
-            print(f"{op + ' ' + size:<18}{per_call['stdlib']:>14,.0f}"
-                  f"{per_call['by-hand']:>14,.0f}{ratio:>17.3f}x")  # fmt: skip
+            line = f"{op + ' ' + size:<18}" + "".join(f"{per_call[mac]:>14,.0f}" for mac in macs)
+            if both:
+                line += f"{per_call['stdlib'] / per_call['by-hand']:>17.3f}x"
+            print(line)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

@@ -22,6 +22,7 @@ from memokit.stores import (
     Store,
     StoreUnavailableError,
     StoreUnavailableWarning,
+    UnlistedKeysWarning,
 )
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "Store",
     "StoreUnavailableError",
     "StoreUnavailableWarning",
+    "UnlistedKeysWarning",
     "dp",
     "memoize",
 ]

@@ -67,7 +67,7 @@ def check_store_option(
         if given:
             example = {
                 "maxsize=": f"store=LRUStore({maxsize!r})",
-                "ttl=": f"store=DictStore(ttl={ttl!r}); SQLiteStore and RedisStore take ttl= too",
+                "ttl=": _with_ttl(store, ttl),
                 "sizeof=": "store=LRUStore(maxsize, sizeof=...)",
             }[given[0]]
             what = {"maxsize=": "the bound", "ttl=": "the expiry", "sizeof=": "the weights"}
@@ -86,6 +86,17 @@ def check_store_option(
             f"e.g. {owner}(maxsize=2**20, sizeof=lambda a: a.nbytes) keeps about 1 MiB"
         )
     return checked
+
+
+def _with_ttl(store: object, ttl: object) -> str:
+    """The ``store=`` that carries ``ttl``: a store of the kind given, made with it."""
+    if isinstance(store, Store) and not isinstance(store, type):
+        kind = type(store).__name__
+        # The args a class takes before ttl=: none for DictStore, a bound for
+        # LRUStore, a path or a URL for the persistent stores.
+        first = {"DictStore": "", "LRUStore": "maxsize, "}.get(kind, "..., ")
+        return f"store={kind}({first}ttl={ttl!r}) in place of the store given"
+    return f"store=DictStore(ttl={ttl!r}); LRUStore, SQLiteStore and RedisStore take ttl= too"
 
 
 def resolve_store(

@@ -20,11 +20,10 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from memokit import MISSING, CacheStats, DictStore, LRUStore, Store, dp, memoize
+from memokit import MISSING, CacheStats, DictStore, LRUStore, dp, memoize
 from memokit._expiry import Expiry
 from tests.helpers.memo import FakeClock
 from tests.helpers.strategies import clock_steps, expiry_keys, store_values, ttl_choices
-from tests.stores.test_stores import InMemoryContract
 
 # ---------------------------------------------------------------- memoize(ttl=...)
 
@@ -265,6 +264,18 @@ def test_the_default_clock_is_monotonic() -> None:
         pytest.param(
             {"ttl": 60, "store": DictStore()}, TypeError, r"store=DictStore\(ttl=60\)", id="store"
         ),
+        pytest.param(
+            {"ttl": 60, "store": LRUStore(8)},
+            TypeError,
+            r"store=LRUStore\(maxsize, ttl=60\) in place",
+            id="lru-store",
+        ),
+        pytest.param(
+            {"ttl": 60, "store": DictStore},
+            TypeError,
+            r"store=DictStore\(ttl=60\); LRUStore, SQLiteStore and RedisStore take ttl= too",
+            id="store-factory",
+        ),
     ],
 )
 def test_bad_expiry_options_are_refused_when_decorating(
@@ -279,6 +290,7 @@ def test_a_store_with_ttl_passes_to_memoize() -> None:
     """store=DictStore(ttl=...) expires entries as ttl= does (the store carries the option)."""
     clock = FakeClock()
     calls: list[int] = []
+
     def record(n: int) -> int:
         calls.append(n)
         return n
@@ -304,37 +316,6 @@ def test_an_expired_value_is_freed() -> None:
     f(2)  # the insertion drops the expired entry
     gc.collect()
     assert ref() is None
-
-
-# ---------------------------------------------------------------- the store contract, with options
-
-
-class TestExpiringDictStore(InMemoryContract):
-    """DictStore(ttl=...) keeps every promise of a store while nothing has expired."""
-
-    def make_store(self) -> Store[Any]:
-        return DictStore(ttl=3600)
-
-
-class TestExpiringLRUStore(InMemoryContract):
-    """LRUStore(ttl=...) under the shared contract."""
-
-    def make_store(self) -> Store[Any]:
-        return LRUStore(100, ttl=3600)
-
-
-class TestWeightedLRUStore(InMemoryContract):
-    """LRUStore(sizeof=...) under the shared contract."""
-
-    def make_store(self) -> Store[Any]:
-        return LRUStore(10_000, sizeof=lambda value: 1)
-
-
-class TestWeightedExpiringLRUStore(InMemoryContract):
-    """LRUStore(sizeof=..., ttl=...) under the shared contract."""
-
-    def make_store(self) -> Store[Any]:
-        return LRUStore(10_000, sizeof=lambda value: 2, ttl=3600)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ server, shared across machines).
 """
 
 from memokit.stores._codec import BadEntryWarning
+from memokit.stores._keylist import UnlistedKeysWarning
 from memokit.stores._memory import DictStore, LRUStore
 from memokit.stores._protocol import MISSING, Missing, Store
 from memokit.stores._redis import RedisStore, StoreUnavailableError, StoreUnavailableWarning
@@ -25,4 +26,5 @@ __all__ = [
     "Store",
     "StoreUnavailableError",
     "StoreUnavailableWarning",
+    "UnlistedKeysWarning",
 ]

@@ -12,6 +12,10 @@ each part, for a closed set of types whose equality is known: ``None``,
 ``1.0``, ``True``) encode alike, as a dict would merge them. Anything else
 raises a ``TypeError`` that says to pass a ``key=`` function, rather than
 being keyed by something unstable such as ``repr`` or ``id``.
+
+A key whose encoding is long is filed under its digest; a store that lists
+its keys keeps the whole encoding beside it (:func:`filed_key`), which
+:mod:`._keylist` reads back.
 """
 
 from __future__ import annotations
@@ -25,11 +29,20 @@ from typing import Any
 
 from memokit._keys import KWD_MARK
 
-__all__ = ["encode_key", "encode_length", "namespace_context", "storage_key"]
+__all__ = [
+    "DIGEST",
+    "encode_key",
+    "encode_length",
+    "filed_key",
+    "namespace_context",
+    "storage_key",
+]
 
 # Encoded keys longer than this are stored as a SHA-256 digest (tag "#", which
 # no encoded key starts with), so large arguments make small index entries.
 _MAX_RAW_KEY = 64
+#: The first byte of a storage key that is a digest.
+DIGEST = b"#"
 
 
 def encode_length(n: int) -> bytes:
@@ -168,8 +181,26 @@ def storage_key(key: Any) -> bytes:
     """
     raw = _encode(key)
     if len(raw) > _MAX_RAW_KEY:
-        return b"#" + hashlib.sha256(raw).digest()
+        return DIGEST + hashlib.sha256(raw).digest()
     return raw
+
+
+def filed_key(key: Any) -> tuple[bytes, bytes | None]:
+    """Return :func:`storage_key` of ``key``, and its whole encoding if that is a digest.
+
+    A store that lists its keys keeps the second beside the entry (it is
+    ``None`` when the storage key is the encoding itself).
+
+    >>> filed_key("abc")
+    (b's\\x03abc', None)
+    >>> kb, whole = filed_key("x" * 100)
+    >>> kb[:1], whole[:3]
+    (b'#', b'sdx')
+    """
+    raw = _encode(key)
+    if len(raw) > _MAX_RAW_KEY:
+        return DIGEST + hashlib.sha256(raw).digest(), raw
+    return raw, None
 
 
 def namespace_context(name: str, version: str) -> bytes:

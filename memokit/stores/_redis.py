@@ -8,12 +8,16 @@ Redis keys (all bytes)::
 
     <prefix>:<len>:<name>:<len>:<version>:v<key>   an entry (a signed value)
     <prefix>:<len>:<name>:<len>:<version>:l<key>   a lease: who computes <key> now
+    <prefix>:<len>:<name>:<len>:<version>:k<key>   the whole key, if <key> is its digest
 
 The lengths make the namespace part unambiguous (a name may contain ``:``),
 so two functions, or two versions, never share a key; ``<key>`` is
-:func:`~memokit.stores._keybytes.storage_key` of the cache key. Expiry is Redis's
-own (``PX``); bounding memory is Redis's job too (``maxmemory`` and an
-eviction policy), so ``maxsize`` is always ``None`` here.
+:func:`~memokit.stores._keybytes.storage_key` of the cache key, so listing
+the entries (a SCAN) lists the keys, but for those filed as a digest: their
+whole encoding is written beside the entry (in the same step, with the same
+expiry), read only by :meth:`RedisStore.keys`. Expiry is Redis's own
+(``PX``); bounding memory is Redis's job too (``maxmemory`` and an eviction
+policy), so ``maxsize`` is always ``None`` here.
 
 Failure is explicit. With ``on_error="raise"`` (the default) any failed
 Redis call raises :class:`StoreUnavailableError`, even after the function
@@ -29,15 +33,16 @@ from __future__ import annotations
 
 import time
 import warnings
-import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from memokit.stores._codec import BadEntry
-from memokit.stores._keybytes import storage_key
+from memokit.stores._keybytes import DIGEST, filed_key, storage_key
+from memokit.stores._keylist import listed_keys
 from memokit.stores._leases import KEEPER, new_token, wait_delays
-from memokit.stores._persistent import NamedViews, Shared
+from memokit.stores._persistent import NamedViews
 from memokit.stores._protocol import MISSING, Missing
+from memokit.stores._redis_client import SharedClient, glob_escape, import_redis
 
 __all__ = ["RedisStore", "StoreUnavailableError", "StoreUnavailableWarning"]
 
@@ -48,69 +53,6 @@ class StoreUnavailableError(RuntimeError):
 
 class StoreUnavailableWarning(RuntimeWarning):
     """A shared store is unreachable; calls run without the cache (``on_error="compute"``)."""
-
-
-# Store value and release our lease in one step: a waiter that sees the lease
-# gone always finds the value (or an error: nothing was stored).
-_PUT_AND_RELEASE = """
-if ARGV[3] == '' then
-    redis.call('SET', KEYS[1], ARGV[1])
-else
-    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
-end
-if redis.call('GET', KEYS[2]) == ARGV[2] then
-    redis.call('DEL', KEYS[2])
-end
-return 1
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-    return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-    return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-"""
-_GLOB_SPECIAL = frozenset(b"*?[]\\")
-
-
-def _import_redis() -> Any:
-    try:
-        import redis
-    except ImportError as exc:
-        raise ModuleNotFoundError(
-            "RedisStore needs the redis client package: pip install 'memokit[redis]'"
-        ) from exc
-    return redis
-
-
-def _glob_escape(raw: bytes) -> bytes:
-    return b"".join(b"\\" + bytes((c,)) if c in _GLOB_SPECIAL else bytes((c,)) for c in raw)
-
-
-class _Server(Shared):
-    """One Redis client and what every view of it shares."""
-
-    def __init__(self, client: Any, place: str, redis: Any, owned: bool) -> None:
-        super().__init__("RedisStore", place)
-        self.client = client
-        # A client made from a URL is the store's: closed with it, or when it
-        # is collected (not left to the garbage collector, which may reach the
-        # sockets first and warn, ResourceWarning). A client given is the
-        # caller's to close.
-        self.owned = owned
-        if owned:
-            weakref.finalize(self, client.close)
-        self.errors: tuple[type[BaseException], ...] = (redis.exceptions.RedisError, OSError)
-        self.put_and_release = client.register_script(_PUT_AND_RELEASE)
-        self.release = client.register_script(_RELEASE)
-        self.renew = client.register_script(_RENEW)
-        self.failures = 0
-        self.warned_down = False
 
 
 class RedisStore(NamedViews):
@@ -167,7 +109,7 @@ class RedisStore(NamedViews):
         )
         self._on_error = on_error
         self._prefix = prefix
-        module = _import_redis()
+        module = import_redis()
         if isinstance(redis, str):
             from redis.backoff import ExponentialBackoff
             from redis.retry import Retry
@@ -194,7 +136,8 @@ class RedisStore(NamedViews):
             )
         where = f"{kwargs.get('host', kwargs.get('path', '?'))}:{kwargs.get('port', '')}"
         where += f"/{kwargs.get('db', 0)}"
-        self._server = self._shared = _Server(client, where, module, owned=isinstance(redis, str))
+        owned = isinstance(redis, str)
+        self._server = self._shared = SharedClient(client, where, module, owned=owned)
         self._init_view()
 
     def _init_view(self) -> None:
@@ -207,6 +150,9 @@ class RedisStore(NamedViews):
         ns = self._prefix.encode() + b":" + part(self._name) + part(self._version)
         self._values = ns + b"v"
         self._leases = ns + b"l"
+        self._wholes = ns + b"k"
+        # Both the entries and the whole keys beside them (not the leases).
+        self._filed = glob_escape(ns) + b"[vk]*"
 
     # ---------------------------------------------------------------- properties
 
@@ -286,32 +232,74 @@ class RedisStore(NamedViews):
 
     def set(self, key: object, value: Any) -> None:
         """Store ``value`` under ``key`` (for ``ttl`` seconds, if set)."""
-        kb = storage_key(key)
+        kb, whole = filed_key(key)
         entry = self._codec.dumps(self._context + kb, value)
         ttl = None if self._ttl is None else max(1, int(self._ttl * 1000))
+        client = self._server.client
         try:
-            self._server.client.set(self._values + kb, entry, px=ttl)
+            if whole is None:
+                client.set(self._values + kb, entry, px=ttl)
+            else:  # and the whole key beside it, in one step (MULTI ... EXEC)
+                pipe = client.pipeline(transaction=True)
+                pipe.set(self._values + kb, entry, px=ttl)
+                pipe.set(self._wholes + kb, whole, px=ttl)
+                pipe.execute()
         except self._server.errors as exc:
             self._failed("store an entry", exc)
 
     def delete(self, key: object) -> bool:
         """Forget ``key``; return whether it was present."""
         kb = storage_key(key)
+        client = self._server.client
         try:
-            return bool(self._server.client.delete(self._values + kb))
+            if kb[:1] != DIGEST:
+                return bool(client.delete(self._values + kb))
+            pipe = client.pipeline(transaction=True)
+            pipe.delete(self._values + kb)
+            pipe.delete(self._wholes + kb)
+            return bool(pipe.execute()[0])
         except self._server.errors as exc:
             self._failed("delete an entry", exc)
             return False
 
-    def _scan(self) -> list[bytes]:
+    def _scan(self, pattern: bytes | None = None) -> list[bytes]:
+        """The Redis keys of this namespace's entries (or those ``pattern`` matches)."""
         client = self._server.client
-        pattern = _glob_escape(self._values) + b"*"
+        if pattern is None:
+            pattern = glob_escape(self._values) + b"*"
         return list(client.scan_iter(match=pattern, count=1000))
+
+    def keys(self) -> Iterator[Any]:
+        """Iterate over the keys of this namespace's live entries, in no particular order.
+
+        A snapshot (a SCAN of the server); each key equals the one given to
+        ``set`` (numbers in the type they are filed as: ``1`` for ``1.0``).
+        Entries whose key cannot be given back are left out, with one
+        :class:`~memokit.UnlistedKeysWarning` (see :meth:`SQLiteStore.keys`).
+        """
+        client, start = self._server.client, len(self._values)
+        try:
+            filed = [k[start:] for k in self._scan()]
+            digests = [kb for kb in filed if kb[:1] == DIGEST]
+            wholes: dict[bytes, bytes | None] = {}
+            for i in range(0, len(digests), 1000):
+                batch = digests[i : i + 1000]
+                found = client.mget([self._wholes + kb for kb in batch])
+                wholes.update(zip(batch, found, strict=True))
+            # An entry written with its whole key loses both in one step; one
+            # whose whole key is missing now may just have gone since the scan.
+            lost = [kb for kb, whole in wholes.items() if whole is None]
+            gone = {kb for kb in lost if not client.exists(self._values + kb)}
+        except self._server.errors as exc:
+            self._failed("list keys", exc)
+            return iter([])
+        listed = ((kb, wholes.get(kb)) for kb in filed if kb not in gone)
+        return iter(listed_keys(listed, f"{self._server.where} {self._name!r}"))
 
     def clear(self) -> None:
         """Forget every entry of this namespace (other names, versions and prefixes are kept)."""
         try:
-            keys = self._scan()
+            keys = self._scan(self._filed)
             client = self._server.client
             for i in range(0, len(keys), 1000):
                 client.unlink(*keys[i : i + 1000])
@@ -355,7 +343,7 @@ class RedisStore(NamedViews):
         process died), and then try to take it. A value that raises is never
         stored. ``@memoize`` calls this on a miss.
         """
-        kb = storage_key(key)
+        kb, whole = filed_key(key)
         server = self._server
         client = server.client
         vkey, lkey = self._values + kb, self._leases + kb
@@ -404,7 +392,8 @@ class RedisStore(NamedViews):
         KEEPER.drop(handle)
         ttl = "" if self._ttl is None else str(max(1, int(self._ttl * 1000)))
         try:
-            server.put_and_release(keys=[vkey, lkey], args=[entry, token, ttl])
+            keys, args = [vkey, lkey, self._wholes + kb], [entry, token, ttl, whole or b""]
+            server.put_and_release(keys=keys, args=args)
         except server.errors as exc:
             self._failed("store an entry", exc)
         return value

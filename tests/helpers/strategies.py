@@ -5,6 +5,7 @@ Each engine's tests keep their strategies in their own marked section.
 
 from __future__ import annotations
 
+import enum
 import math
 import operator
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -13,6 +14,7 @@ from typing import Any, NamedTuple, TypeAlias, TypeVar
 
 from hypothesis import strategies as st
 
+from memokit._keys import KWD_MARK
 from memokit.autodiff import Value
 
 # ============================================================================
@@ -50,7 +52,7 @@ store_values: st.SearchStrategy[int | None] = st.none() | st.integers(-5, 5)
 #: A sequence of one-argument calls over a small domain (repeats and evictions).
 call_sequences: st.SearchStrategy[list[int]] = st.lists(st.integers(0, 9), max_size=60)
 
-#: Scalars a persistent store can key by (memokit.stores._serialize.encode_key). NaN is
+#: Scalars a persistent store can key by (memokit.stores._keybytes.encode_key). NaN is
 #: left out: it is not equal to itself, while its encoding is one canonical value.
 persistent_scalars: st.SearchStrategy[Hashable] = (
     st.none()
@@ -66,6 +68,38 @@ persistent_scalars: st.SearchStrategy[Hashable] = (
 #: Persistent-store keys: scalars, and tuples and frozensets nested a few levels.
 persistent_keys: st.SearchStrategy[Hashable] = st.recursive(
     persistent_scalars,
+    lambda inner: st.lists(inner, max_size=3).map(tuple) | st.frozensets(inner, max_size=3),
+    max_leaves=8,
+)
+
+
+class Shade(enum.Enum):
+    """An enum at module level: its members are persistent keys (by class name and member name)."""
+
+    LIGHT = 1
+    DARK = 2
+
+
+#: Keys that only memokit's own machinery, or the type system, puts in a key:
+#: memoize's marker before keyword arguments, enum members, module-level classes.
+named_keys: st.SearchStrategy[Hashable] = st.sampled_from(
+    [
+        KWD_MARK,
+        Shade.LIGHT,
+        Shade.DARK,
+        Shade,
+        int,
+        str,
+        type(None),
+        type(len),
+        type({}.keys()),
+        Value,
+    ]
+)
+
+#: Every kind of key a persistent store encodes, nested: what a store's keys() gives back.
+listable_keys: st.SearchStrategy[Hashable] = st.recursive(
+    persistent_scalars | named_keys,
     lambda inner: st.lists(inner, max_size=3).map(tuple) | st.frozensets(inner, max_size=3),
     max_leaves=8,
 )

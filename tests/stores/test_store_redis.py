@@ -12,6 +12,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import warnings
 from typing import Any
 
 import pytest
@@ -21,8 +22,10 @@ from memokit import (
     RedisStore,
     StoreUnavailableError,
     StoreUnavailableWarning,
+    UnlistedKeysWarning,
     memoize,
 )
+from memokit.stores._keybytes import encode_key, storage_key
 from tests.helpers.recorded import recorded
 from tests.helpers.redis_server import RedisServer
 from tests.helpers.store_worker import SECRET
@@ -50,6 +53,7 @@ def double_and_kill_the_server(n: int) -> int:
 def _clean() -> None:
     CALLS.clear()
     DOOMED.clear()
+    PAIRED.clear()
 
 
 # ---------------------------------------------------------------- the server goes away
@@ -148,6 +152,64 @@ def test_ttl_is_redis_expiry(redis_url: str) -> None:
     assert 25_000 < client.pttl(key) <= 30_000
 
 
+LONG = ("a key too long to file as it is", "x" * 60)
+#: Computations of pair(), below.
+PAIRED: list[tuple[str, str]] = []
+
+
+def pair(key: tuple[str, str]) -> tuple[tuple[str, str], tuple[str, str]]:
+    """Return ``(key, key)``, recording the call."""
+    PAIRED.append(key)
+    return key, key
+
+
+def test_a_long_key_is_kept_whole_beside_its_entry(redis_url: str) -> None:
+    """A key filed as a digest has its whole encoding beside the entry, same expiry, same fate."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    store = RedisStore(client, secret=SECRET, ttl=30).bind("m:f")
+    store.set(LONG, 1)
+    store.set("short", 2)
+    kb = storage_key(LONG)
+    assert set(client.keys(b"*")) == {
+        store._values + kb,
+        store._wholes + kb,
+        store._values + storage_key("short"),
+    }
+    assert client.get(store._wholes + kb) == encode_key(LONG)
+    assert 25_000 < client.pttl(store._wholes + kb) <= 30_000
+    assert sorted(store.keys(), key=str) == sorted([LONG, "short"], key=str)
+    assert store.delete(LONG) is True and store.delete(LONG) is False
+    assert client.keys(b"*") == [store._values + storage_key("short")]
+    store.set(LONG, 1)
+    store.clear()
+    assert client.keys(b"*") == []
+
+
+def test_memoize_files_the_whole_key_of_a_long_argument(redis_url: str) -> None:
+    """A miss stored through single flight keeps the whole key too: cache_keys() lists it."""
+    cached = memoize(store=RedisStore(redis_url, secret=SECRET))(pair)
+    assert cached(LONG) == (LONG, LONG)
+    assert cached.cache_keys() == [LONG] and PAIRED == [LONG]
+
+
+def test_an_entry_without_its_whole_key_is_reported(redis_url: str) -> None:
+    """An entry an older memokit filed under a digest alone is found and counted, not listed."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    store = RedisStore(client, secret=SECRET).bind("m:f")
+    store.set(LONG, "old")
+    store.set(2, "two")
+    client.delete(store._wholes + storage_key(LONG))
+    with pytest.warns(UnlistedKeysWarning, match="'m:f': keys.. left out 1 entries.*digest"):
+        assert list(store.keys()) == [2]
+    assert store.get(LONG) == "old" and len(store) == 2
+    store.set(LONG, "new")
+    assert sorted(store.keys(), key=str) == sorted([2, LONG], key=str)
+
+
 def test_close_leaves_a_client_it_was_given_open(redis_url: str) -> None:
     """A client passed in is the caller's: close() and a with block leave its connection open."""
     import redis
@@ -196,3 +258,18 @@ def test_without_the_redis_package_the_error_names_the_extra() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install 'memokit[redis]'" in out.stdout
+
+
+def test_an_entry_gone_since_the_scan_is_not_reported(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A digested entry deleted between the SCAN and the read of its whole key is just gone."""
+    store = RedisStore(redis_url, secret=SECRET).bind("m:f")
+    store.set(LONG, 1)
+    store.set(3, 3)
+    scanned = store._scan()
+    store.delete(LONG)
+    monkeypatch.setattr(store, "_scan", lambda: scanned)  # the scan ran before the delete
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert list(store.keys()) == [3]

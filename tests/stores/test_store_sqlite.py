@@ -29,7 +29,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memokit import MISSING, BadEntryWarning, SQLiteStore
+from memokit import MISSING, BadEntryWarning, SQLiteStore, UnlistedKeysWarning, memoize
+from memokit.stores._keybytes import encode_key
+from memokit.stores._sqlite import _database, _namespace, _store
 from memokit.stores._sqlite._files import directory_mode, write_all
 from tests.helpers.recorded import recorded
 from tests.helpers.store_worker import (
@@ -46,14 +48,15 @@ from tests.helpers.store_worker import (
 
 
 def test_file_is_in_wal_mode_and_has_the_schema(tmp_path: Path) -> None:
-    """A new file is in WAL mode, with memokit's tables and schema version 2."""
+    """A new file is in WAL mode, with memokit's tables and schema version 3."""
     path = tmp_path / "c.db"
     SQLiteStore(path, secret=SECRET).set(1, 1)
     with closing(sqlite3.connect(path)) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         columns = [r[1] for r in conn.execute("PRAGMA table_info(memokit_values)")]
+        entry_columns = [r[1] for r in conn.execute("PRAGMA table_info(memokit_entries)")]
     assert tables == {
         "memokit_entries",
         "memokit_values",
@@ -62,6 +65,7 @@ def test_file_is_in_wal_mode_and_has_the_schema(tmp_path: Path) -> None:
         "memokit_garbage",
     }
     assert columns == ["id", "value", "file"]
+    assert entry_columns == ["id", "ns", "key", "expires", "used", "whole_key"]
 
 
 # The schema-1 layout as memokit 0.1 wrote it (before values could live in files).
@@ -102,8 +106,134 @@ def test_a_schema_1_file_is_upgraded_and_keeps_its_entries(tmp_path: Path) -> No
     assert store.get("k") == {"kept": True}
     store.set("big", ["x"])  # schema 2: a file
     assert store.get("big") == ["x"] and len(os.listdir(store.folder)) == 1
+    assert list(store.keys()) == ["k", "big"]  # schema 3: listed
     with closing(sqlite3.connect(path)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+
+
+LONG = ("a key too long to file as it is", "x" * 60)
+
+
+def test_a_schema_2_file_lists_its_keys_but_digested_ones(tmp_path: Path) -> None:
+    """A schema-2 file is upgraded: its long keys (digests) go unlisted until written again."""
+    path = tmp_path / "c.db"
+    old = SQLiteStore(path, serializer="json").bind("m:f")
+    for key in ("short", LONG, ("b", 2)):
+        old.set(key, [key[0]])
+    old.close()
+    # The file as schema 2 left it: the same rows, without the whole keys.
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("ALTER TABLE memokit_entries DROP COLUMN whole_key")
+        conn.execute("PRAGMA user_version = 2")
+    store = SQLiteStore(path, serializer="json").bind("m:f")
+    with pytest.warns(UnlistedKeysWarning, match=r"'m:f': keys\(\) left out 1 entries.*digest"):
+        assert list(store.keys()) == ["short", ("b", 2)]
+    assert len(store) == 3 and store.get(LONG) == ["a key too long to file as it is"]
+    store.set(LONG, ["again"])
+    assert list(store.keys()) == ["short", ("b", 2), LONG]
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+
+
+def test_keys_report_rows_whose_key_does_not_decode(tmp_path: Path) -> None:
+    """Key rows altered by hand (bad bytes, another whole key) are reported, not listed or fatal."""
+    path = tmp_path / "c.db"
+    store = SQLiteStore(path, serializer="json").bind("m:f")
+    for key in ("kept", "altered", LONG):
+        store.set(key, 1)
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("UPDATE memokit_entries SET key = ? WHERE key = ?", (b"Z", b"s\x07altered"))
+        conn.execute(
+            "UPDATE memokit_entries SET whole_key = ? WHERE whole_key IS NOT NULL",
+            (encode_key(("another key, as long", "y" * 60)),),
+        )
+    with pytest.warns(UnlistedKeysWarning, match="left out 2 entries") as caught:
+        assert list(store.keys()) == ["kept"]
+    assert len(caught) == 1 and str(path) in str(caught[0].message)
+    assert "1 because its type tag" in str(caught[0].message)
+    assert "1 because the key kept beside it is not the one" in str(caught[0].message)
+    assert len(store) == 3
+
+
+def test_keys_are_listed_in_order_of_write_or_with_maxsize_of_use(tmp_path: Path) -> None:
+    """Unbounded: oldest write first (a read changes nothing); bounded: least recent use first."""
+    unbounded = SQLiteStore(tmp_path / "u.db", serializer="json").bind("m:f")
+    bounded = SQLiteStore(tmp_path / "b.db", serializer="json", maxsize=10).bind("m:f")
+    for store in (unbounded, bounded):
+        for key in "abc":
+            store.set(key, key)
+        store.get("a")
+        store.set("b", "b2")
+    assert list(unbounded.keys()) == ["a", "c", "b"]
+    assert list(bounded.keys()) == ["c", "a", "b"]
+
+
+def test_listing_and_counting_write_nothing(tmp_path: Path) -> None:
+    """keys(), len() and expirations of a name never written to leave the file as it was."""
+    path = tmp_path / "c.db"
+    store = SQLiteStore(path, serializer="json").bind("m:never")
+    assert (list(store.keys()), len(store), store.expirations) == ([], 0, 0)
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM memokit_namespaces").fetchone()[0] == 0
+
+
+class FakeNow:
+    """Stands for the time module in the store's modules: ``time()`` is what the test says."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def fake_now(monkeypatch: pytest.MonkeyPatch) -> FakeNow:
+    """The wall clock SQLiteStore reads expiry by, frozen until the test moves it."""
+    now = FakeNow(1000.0)
+    for module in (_store, _namespace, _database):
+        monkeypatch.setattr(module, "time", now)
+    return now
+
+
+#: Computations of double(), below.
+DOUBLED: list[int] = []
+
+
+def double(n: int) -> int:
+    """Return ``2 * n``, recording the call."""
+    DOUBLED.append(n)
+    return 2 * n
+
+
+def test_expired_entries_are_counted_however_they_go(tmp_path: Path, fake_now: FakeNow) -> None:
+    """Expirations count a lookup, a delete, a write's purge and an eviction pass, per name."""
+    root = SQLiteStore(tmp_path / "c.db", serializer="json", ttl=10)
+    store, sibling = root.bind("m:f"), root.bind("m:g")
+    for key in "abc":
+        store.set(key, key)
+    assert list(store.keys()) == ["a", "b", "c"]
+    fake_now.now += 10
+    assert list(store.keys()) == [] and len(store) == 0
+    assert store.get("a") is MISSING and store.expirations == 1  # a lookup found it
+    assert store.delete("b") is False and store.expirations == 2  # so did a delete
+    sibling.set("x", 0)  # a write drops every expired entry of the file: "c" of m:f
+    assert (store.expirations, sibling.expirations) == (3, 0)
+    assert root.bind("m:f").expirations == 3  # a name's count, whichever view asks
+
+    no_ttl = SQLiteStore(tmp_path / "c.db", serializer="json", maxsize=1).bind("m:h")
+    root.bind("m:h").set("old", 0)
+    fake_now.now += 10
+    no_ttl.set("new", 1)  # no ttl, so no purge: the bound drops the expired entry first
+    assert (no_ttl.expirations, no_ttl.evictions) == (1, 0)
+
+    DOUBLED.clear()
+    cached = memoize(store=root)(double)
+    assert (cached(4), cached(4)) == (8, 8)
+    fake_now.now += 10
+    assert cached(4) == 8 and DOUBLED == [4, 4]
+    stats = cached.cache_stats()
+    assert (stats.hits, stats.misses, stats.expirations) == (1, 2, 1)
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Generator, Hashable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
@@ -63,6 +63,9 @@ from tests.helpers.strategies import persistent_keys, store_keys, store_values
 
 class StoreContract:
     """What every store promises; subclasses set ``make_store``."""
+
+    #: Whether keys() lists entries in the order they were written (absent any reads).
+    lists_in_order = True
 
     def make_store(self) -> Store[Any]:
         """Return a new, empty store of the class under test (large enough not to evict)."""
@@ -164,6 +167,60 @@ class StoreContract:
         text = repr(store)
         assert type(store).__name__ in text
         assert "1 entries" in text
+
+    # ---- listing: keys() (what f.cache_keys() returns)
+
+    def test_keys_lists_each_entry_once_as_set(self) -> None:
+        """keys() gives back every key set, each once and equal to it, and get finds each."""
+        store = self.make_store()
+        keys = listed_forms()
+        for i, key in enumerate(keys):
+            store.set(key, i)
+        listed = list(cast(Any, store).keys())
+        assert Counter(listed) == Counter(keys)
+        assert [store.get(k) for k in listed] == [keys.index(k) for k in listed]
+        if self.lists_in_order:
+            assert listed == keys
+
+    def test_keys_follow_overwrites_deletes_and_clear(self) -> None:
+        """Equal keys list once, a deleted key goes, clear() empties the listing."""
+        store = self.make_store()
+        store.set("gone", 0)
+        store.set(1, "one")
+        store.set(1.0, "uno")
+        store.set(True, "yes")
+        store.set(("t", 2), "t")
+        store.set(("t", 2.0), "t2")
+        assert store.delete("gone") is True
+        listed = list(cast(Any, store).keys())
+        assert Counter(listed) == Counter([1, ("t", 2)])
+        assert len(listed) == len(store) == 2
+        store.clear()
+        assert list(cast(Any, store).keys()) == []
+
+    def test_keys_is_a_snapshot(self) -> None:
+        """keys() lists the entries held when it was called, whatever changes while it is read."""
+        store = self.make_store()
+        store.set("a", 1)
+        store.set("b", 2)
+        listing = iter(cast(Any, store).keys())
+        store.set("c", 3)
+        store.delete("a")
+        assert Counter(listing) == Counter(["a", "b"])
+
+    def test_cache_keys_of_memoize_match_an_in_memory_cache(self) -> None:
+        """memoize over this store lists the same keys, in the same forms, as with no store=."""
+        cached = memoize(store=self.make_store())(tagged)
+        reference = memoize(tagged)
+        for f in (cached, reference):
+            f(1)
+            f(2, 3)
+            f(1, scale=2)
+            f(1, colour="red")
+            f((1, (2,)), frozenset({3}))
+            f(("long", "x" * 100))
+        assert Counter(cached.cache_keys()) == Counter(reference.cache_keys())
+        assert len(cached.cache_keys()) == len(cached.cache_store) == 6
 
 
 class InMemoryContract(StoreContract):
@@ -295,6 +352,34 @@ class TestLRUStore(InMemoryContract):
         """A maxsize that is not a non-negative int is rejected with a clear message."""
         with pytest.raises(error, match=words):
             LRUStore(maxsize)
+
+
+class TestExpiringDictStore(InMemoryContract):
+    """DictStore(ttl=...) keeps every promise of a store while nothing has expired."""
+
+    def make_store(self) -> Store[Any]:
+        return DictStore(ttl=3600)
+
+
+class TestExpiringLRUStore(InMemoryContract):
+    """LRUStore(ttl=...) under the shared contract."""
+
+    def make_store(self) -> Store[Any]:
+        return LRUStore(100, ttl=3600)
+
+
+class TestWeightedLRUStore(InMemoryContract):
+    """LRUStore(sizeof=...) under the shared contract."""
+
+    def make_store(self) -> Store[Any]:
+        return LRUStore(10_000, sizeof=lambda value: 1)
+
+
+class TestWeightedExpiringLRUStore(InMemoryContract):
+    """LRUStore(sizeof=..., ttl=...) under the shared contract."""
+
+    def make_store(self) -> Store[Any]:
+        return LRUStore(10_000, sizeof=lambda value: 2, ttl=3600)
 
 
 # ---------------------------------------------------------------- stateful tests against models
@@ -507,6 +592,32 @@ class Account:
 
 def _computed(name: str) -> list[Any]:
     return [arg for fn, arg in COMPUTED if fn == name]
+
+
+def tagged(n: Any, *rest: Any, scale: int = 1, **options: Any) -> Any:
+    """A function whose keys take every form memoize makes: tuples, ``*args``, ``**kwargs``."""
+    return n
+
+
+def listed_forms() -> list[Hashable]:
+    """Keys of every form a store lists, in the order a test sets them.
+
+    Scalars and tuples of them (kept as they are in memory), a nested tuple
+    and a frozenset (wrapped in memory), an enum member, and a key too long
+    to be filed as it is (a persistent store files its digest).
+    """
+    return [
+        7,
+        "seven",
+        None,
+        2.5,
+        b"raw",
+        ("b", 2),
+        ("nested", (1, 2)),
+        frozenset({"x", "y"}),
+        Colour.RED,
+        ("long", "x" * 100),
+    ]
 
 
 class PersistentContract(StoreContract):
@@ -806,14 +917,28 @@ class PersistentContract(StoreContract):
     # ---- expiry and single flight
 
     def test_ttl_expires_entries(self) -> None:
-        """An entry older than ttl seconds is a miss and no longer counted."""
+        """An entry older than ttl seconds is a miss, no longer counted and no longer listed."""
         store = self.open_store(secret=SECRET, ttl=0.3)
         store.set(1, "soon gone")
+        store.set(("long", "x" * 100), "soon gone too")
         assert store.get(1) == "soon gone"
+        assert Counter(store.keys()) == Counter([1, ("long", "x" * 100)])
         time.sleep(0.45)
+        assert list(store.keys()) == []
         assert store.get(1) is MISSING
         assert len(store) == 0
         assert store.delete(1) is False
+
+    def test_memoize_ttl_with_this_store_is_refused(self) -> None:
+        """memoize(ttl=..., store=<persistent store>) is refused: the ttl goes to the store."""
+        store = self.make_store()
+        with pytest.raises(TypeError) as refused:
+            memoize(ttl=60, store=store)
+        expected = (
+            f"memoize() got both ttl= and store=: give the expiry to the store instead, "
+            f"e.g. store={type(store).__name__}(..., ttl=60) in place of the store given"
+        )
+        assert str(refused.value) == expected
 
     def test_get_or_compute_runs_once_and_never_stores_a_failure(self) -> None:
         """get_or_compute computes a new key once, then reads it; a failure stores nothing."""
@@ -916,6 +1041,7 @@ class PersistentContract(StoreContract):
         assert TRIANGLE[-1](30) == 465 and TRIANGLE[-1](31) == 496
         assert _computed("triangle")[31:] == [31]
         assert TRIANGLE[-1].cache_info().currsize == 32
+        assert sorted(TRIANGLE[-1].cache_keys()) == list(range(32))  # every sub-problem, listed
 
     def test_dag_evaluator_needs_a_bound_store(self) -> None:
         """DagEvaluator has no function name to give: it takes a bound view, refuses the rest."""
@@ -1027,6 +1153,8 @@ class TestSQLiteStoreFiles(TestSQLiteStore):
 
 class TestRedisStore(PersistentContract):
     """RedisStore on a real redis-server under the shared and the persistent contracts."""
+
+    lists_in_order = False  # a SCAN of the server: no order
 
     @pytest.fixture(autouse=True)
     def _location(self, redis_url: str) -> None:

@@ -36,7 +36,6 @@ from memokit.stores._sqlite._fork import track
 __all__ = [
     "LIVE",
     "MIGRATIONS",
-    "PURGE_EXPIRED",
     "Database",
     "Slot",
     "check_path",
@@ -98,12 +97,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             INSERT OR IGNORE INTO memokit_garbage (file) VALUES (old.file);
         END""",
     ),
+    (
+        # Keys listed (keys()): a key filed as its digest keeps its whole
+        # encoding here (NULL when the key column is the encoding itself, and
+        # in the rows of files written before: their digested keys are not
+        # listed until rewritten).
+        "ALTER TABLE memokit_entries ADD COLUMN whole_key BLOB",
+    ),
 )
 _SCHEMA = len(MIGRATIONS)
 
 #: The condition of an entry that has not expired (named parameter :now).
 LIVE = "(expires IS NULL OR expires > :now)"
-PURGE_EXPIRED = "DELETE FROM memokit_entries WHERE expires IS NOT NULL AND expires <= :now"
+_EXPIRED = "FROM memokit_entries WHERE expires IS NOT NULL AND expires <= :now"
+_COUNT_EXPIRED = f"SELECT ns, COUNT(*) {_EXPIRED} GROUP BY ns"
+_PURGE_EXPIRED = f"DELETE {_EXPIRED}"
 
 
 def check_path(path: object) -> str:
@@ -245,6 +253,9 @@ class Database(Shared):
         self.slots: list[Slot] = []
         self.registry = threading.Lock()  # guards slots
         self.unusable = ""  # why this database cannot be used in this process, if it cannot
+        # Entries found expired and dropped through this object, by namespace
+        # (guarded by self.lock): what each view reports as its expirations.
+        self.expired: dict[int, int] = {}
         track(self)
 
     def session(self) -> Slot:
@@ -286,13 +297,34 @@ class Database(Shared):
         """
         named, stale = self.files.survey(self.timeout)
         with transaction(conn, self):
-            conn.execute(PURGE_EXPIRED, {"now": time.time()})
+            purged = self.purge_expired(conn, time.time())
             orphans = []
             if named:
                 rows = conn.execute("SELECT file FROM memokit_values WHERE file IS NOT NULL")
                 used = set(names(rows))
                 orphans = [name for name in named if name not in used]
+        self.count_expired(purged)
         self.files.remove(orphans + stale)
+
+    @staticmethod
+    def purge_expired(conn: sqlite3.Connection, now: float) -> dict[int, int]:
+        """Delete every expired entry of the file (in a write transaction); return how many, by ns.
+
+        The count comes first, in the same transaction: RETURNING would
+        count in one statement, but needs SQLite 3.35, newer than some
+        Pythons ship. Both read one range of the expiry index.
+        """
+        counts = {int(ns): int(n) for ns, n in conn.execute(_COUNT_EXPIRED, {"now": now})}
+        if counts:
+            conn.execute(_PURGE_EXPIRED, {"now": now})
+        return counts
+
+    def count_expired(self, counts: dict[int, int]) -> None:
+        """Add to each namespace's count of expired entries dropped (once they are committed)."""
+        if counts:
+            with self.lock:
+                for ns, n in counts.items():
+                    self.expired[ns] = self.expired.get(ns, 0) + n
 
 
 class transaction:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from memokit.stores._codec import Codec, Data
-from memokit.stores._keybytes import storage_key
+from memokit.stores._keybytes import filed_key
 from memokit.stores._leases import KEEPER, new_token, wait_delays
 from memokit.stores._protocol import MISSING
 from memokit.stores._sqlite._database import LIVE, Database, transaction
@@ -49,7 +49,12 @@ class FileFlight:
         raise NotImplementedError
 
     def _put(
-        self, ns: int, kb: bytes, entry: tuple[bytes, list[Data], int], lease: str | None
+        self,
+        ns: int,
+        kb: bytes,
+        whole: bytes | None,
+        entry: tuple[bytes, list[Data], int],
+        lease: str | None,
     ) -> None:
         raise NotImplementedError
 
@@ -65,7 +70,7 @@ class FileFlight:
         # No read first: the caller (memoize) has just missed, and the claim
         # below sees a stored entry anyway ("stored"), so a read would cost
         # every miss one more query for a race that is rare.
-        kb = storage_key(key)
+        kb, whole = filed_key(key)
         ns = self._namespace()
         token = new_token()
         delays = wait_delays()
@@ -95,7 +100,7 @@ class FileFlight:
             value = compute()
             entry = self._codec.encode(self._context + kb, value)
             KEEPER.drop(handle)
-            self._put(ns, kb, entry, token)  # stores and releases in one transaction
+            self._put(ns, kb, whole, entry, token)  # stores and releases in one transaction
         except BaseException:
             # Nothing is stored from a failed call, and the lease goes at once
             # so that a waiting process need not wait for it to lapse.

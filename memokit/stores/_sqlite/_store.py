@@ -13,6 +13,10 @@ hits on one key never write. Triggers keep each namespace's entry count
 (the bound is checked without counting rows), delete a removed entry's
 value, and list a removed or replaced value's file in ``memokit_garbage``,
 whatever removed it: delete, clear, eviction, expiry or an overwrite.
+
+A key whose encoding is long is filed as its digest; its row keeps the whole
+encoding too (``whole_key``), read only to list keys: a lookup never reads
+it, so hits cost the same for every key.
 """
 
 from __future__ import annotations
@@ -24,12 +28,11 @@ from typing import Any, Literal, NamedTuple
 
 from memokit._options import check_maxsize
 from memokit.stores._codec import BadEntry, Data
-from memokit.stores._keybytes import storage_key
+from memokit.stores._keybytes import filed_key, storage_key
 from memokit.stores._persistent import NamedViews
 from memokit.stores._protocol import MISSING, Missing
 from memokit.stores._sqlite._database import (
     LIVE,
-    PURGE_EXPIRED,
     Database,
     check_path,
     names,
@@ -43,42 +46,18 @@ from memokit.stores._sqlite._files import (
     check_file_threshold,
 )
 from memokit.stores._sqlite._flight import RELEASE, FileFlight
+from memokit.stores._sqlite._namespace import Namespace
+from memokit.stores._sqlite._sql import (
+    DELETE,
+    FILE_OF,
+    GET,
+    GET_LRU,
+    PUT_ENTRY,
+    PUT_VALUE,
+    TOUCH,
+)
 
 __all__ = ["SQLiteStore"]
-
-# Named parameters: :ns, :key, :value, :file, :expires, :now. The newest
-# "used" of a namespace is read from the end of the (ns, used) index, in
-# O(log n); MAX(used) would scan the namespace's rows.
-_NEWEST = "(SELECT used FROM memokit_entries WHERE ns = :ns ORDER BY used DESC LIMIT 1)"
-_GET = (
-    "SELECT v.value, e.expires, 1, v.file FROM memokit_entries e "
-    "JOIN memokit_values v ON v.id = e.id WHERE e.ns = :ns AND e.key = :key"
-)
-# For a bounded store, also whether the entry is already the most recently
-# used one (then a hit need not write).
-_GET_LRU = (
-    f"SELECT v.value, e.expires, e.used = {_NEWEST}, v.file FROM memokit_entries e "
-    "JOIN memokit_values v ON v.id = e.id WHERE e.ns = :ns AND e.key = :key"
-)
-_FILE_OF = (
-    "SELECT v.file FROM memokit_entries e JOIN memokit_values v ON v.id = e.id "
-    "WHERE e.ns = :ns AND e.key = :key"
-)
-_TOUCH = f"UPDATE memokit_entries SET used = {_NEWEST} + 1 WHERE ns = :ns AND key = :key"
-# An entry and its value: run both, in one transaction. An upsert, not
-# INSERT OR REPLACE: a REPLACE deletes the old row without firing the
-# delete triggers, and its file would never be listed as garbage.
-_PUT_ENTRY = (
-    "INSERT INTO memokit_entries (ns, key, expires, used) VALUES "
-    f"(:ns, :key, :expires, COALESCE({_NEWEST}, 0) + 1) "
-    "ON CONFLICT (ns, key) DO UPDATE SET expires = excluded.expires, used = excluded.used"
-)
-_PUT_VALUE = (
-    "INSERT INTO memokit_values (id, value, file) VALUES "
-    "((SELECT id FROM memokit_entries WHERE ns = :ns AND key = :key), :value, :file) "
-    "ON CONFLICT (id) DO UPDATE SET value = excluded.value, file = excluded.file"
-)
-_DELETE = "DELETE FROM memokit_entries WHERE ns = :ns AND key = :key"
 
 
 class _Read(NamedTuple):
@@ -93,7 +72,7 @@ class _Read(NamedTuple):
     bad: str = ""  # why the entry cannot be used, if it cannot
 
 
-class SQLiteStore(FileFlight, NamedViews):
+class SQLiteStore(Namespace, FileFlight, NamedViews):
     """A persistent store in an SQLite file: results survive restarts and are shared by processes.
 
     ``@memoize(store=SQLiteStore(path))`` keeps each function's results in the
@@ -154,7 +133,7 @@ class SQLiteStore(FileFlight, NamedViews):
             serializer=serializer,
             secret=secret,
         )
-        self._get_sql = _GET if maxsize is None else _GET_LRU
+        self._get_sql = GET if maxsize is None else GET_LRU
         self._db = self._shared = Database(where, seconds, mode)
         # Fail now, not at the first call, on a bad path; and delete what
         # processes killed mid-write left behind.
@@ -189,20 +168,6 @@ class SQLiteStore(FileFlight, NamedViews):
         """How many entries this store object has dropped to respect ``maxsize``."""
         return self._evictions
 
-    def _namespace(self) -> int:
-        ns = self._ns
-        if ns is None:
-            args = (self._name, self._version)
-            with self._db.session() as conn:
-                conn.execute(
-                    "INSERT OR IGNORE INTO memokit_namespaces (name, version) VALUES (?, ?)", args
-                )
-                row = conn.execute(
-                    "SELECT id FROM memokit_namespaces WHERE name = ? AND version = ?", args
-                ).fetchone()
-            self._ns = ns = int(row[0])
-        return ns
-
     # ---------------------------------------------------------------- the Store protocol
 
     def get(self, key: object) -> Any | Literal[Missing.MISSING]:
@@ -234,7 +199,7 @@ class SQLiteStore(FileFlight, NamedViews):
             return MISSING
         if self._maxsize is not None and not read.newest:
             with self._db.session() as conn:
-                conn.execute(_TOUCH, where)
+                conn.execute(TOUCH, where)
         return value
 
     def _read(self, conn: sqlite3.Connection, where: dict[str, Any]) -> _Read | None:
@@ -246,7 +211,10 @@ class SQLiteStore(FileFlight, NamedViews):
             entry, expires, newest, file = row
             if expires is not None and expires <= time.time():
                 with transaction(conn, self._db):
-                    conn.execute(f"{_DELETE} AND NOT {LIVE}", where | {"now": time.time()})
+                    dropped = conn.execute(
+                        f"{DELETE} AND NOT {LIVE}", where | {"now": time.time()}
+                    ).rowcount
+                self._db.count_expired({where["ns"]: dropped} if dropped else {})
                 return None
             if file is None:
                 return _Read(entry, newest)
@@ -260,7 +228,7 @@ class SQLiteStore(FileFlight, NamedViews):
             except BadEntry as bad:
                 return _Read(entry, newest, name, bad=str(bad))
             except FileNotFoundError:
-                if names(conn.execute(_FILE_OF, where)) == [name]:
+                if names(conn.execute(FILE_OF, where)) == [name]:
                     missing = f"its value file {self._db.files.path(name)} is missing"
                     return _Read(entry, newest, name, bad=missing)
                 continue  # deleted or replaced since the row was read
@@ -273,7 +241,7 @@ class SQLiteStore(FileFlight, NamedViews):
         same = "value = :value" if read.name is None else "file = :file"
         with self._db.session() as conn, transaction(conn, self._db):
             conn.execute(
-                f"{_DELETE} AND EXISTS (SELECT 1 FROM memokit_values v "
+                f"{DELETE} AND EXISTS (SELECT 1 FROM memokit_values v "
                 f"WHERE v.id = memokit_entries.id AND {same})",
                 where | {"value": read.entry, "file": read.name},
             )
@@ -281,12 +249,17 @@ class SQLiteStore(FileFlight, NamedViews):
 
     def set(self, key: object, value: Any) -> None:
         """Store ``value`` under ``key`` (evicting the least recently used entry if full)."""
-        kb = storage_key(key)
+        kb, whole = filed_key(key)
         entry = self._codec.encode(self._context + kb, value)
-        self._put(self._namespace(), kb, entry, None)
+        self._put(self._namespace(), kb, whole, entry, None)
 
     def _put(
-        self, ns: int, kb: bytes, entry: tuple[bytes, list[Data], int], lease: str | None
+        self,
+        ns: int,
+        kb: bytes,
+        whole: bytes | None,
+        entry: tuple[bytes, list[Data], int],
+        lease: str | None,
     ) -> None:
         head, parts, size = entry
         maxsize = self._maxsize
@@ -297,7 +270,8 @@ class SQLiteStore(FileFlight, NamedViews):
             name = files.new_file(head, parts)  # before the lock: writing takes time
         now = time.time()
         ttl = self._ttl
-        row = {"ns": ns, "key": kb, "expires": None if ttl is None else now + ttl}
+        row = {"ns": ns, "key": kb, "whole": whole, "expires": None if ttl is None else now + ttl}
+        expired: dict[int, int] = {}
         with self._db.session() as conn:
             txn = transaction(conn, self._db)
             try:
@@ -308,30 +282,35 @@ class SQLiteStore(FileFlight, NamedViews):
                         else:
                             files.place(name)
                             row["value"], row["file"] = b"", name
-                        conn.execute(_PUT_ENTRY, row)
-                        conn.execute(_PUT_VALUE, row)
+                        conn.execute(PUT_ENTRY, row)
+                        conn.execute(PUT_VALUE, row)
                     if lease is not None:
                         conn.execute(RELEASE, (ns, kb, lease))
                     if ttl is not None:
                         # Entries that nobody reads again still go (with their
                         # files): one index range per write, and only stores
                         # with a ttl make expiring entries.
-                        conn.execute(PURGE_EXPIRED, {"now": now})
+                        expired = self._db.purge_expired(conn, now)
                     if maxsize:
-                        self._evict(conn, ns, maxsize, now)
+                        self._evict(conn, ns, maxsize, now, expired)
             except BaseException:
                 if name is not None and not txn.committed:
                     files.remove([name + TMP, name])
                 raise
+        self._db.count_expired(expired)
 
-    def _evict(self, conn: sqlite3.Connection, ns: int, maxsize: int, now: float) -> None:
+    def _evict(
+        self, conn: sqlite3.Connection, ns: int, maxsize: int, now: float, expired: dict[int, int]
+    ) -> None:
         count = self._count(conn, ns)
         if count <= maxsize:
             return
-        # Expired entries go first, and do not count as evictions.
-        conn.execute(
+        # Expired entries go first, and count as expirations, not evictions.
+        dropped = conn.execute(
             f"DELETE FROM memokit_entries WHERE ns = :ns AND NOT {LIVE}", {"ns": ns, "now": now}
-        )
+        ).rowcount
+        if dropped:
+            expired[ns] = expired.get(ns, 0) + dropped
         count = self._count(conn, ns)
         if count > maxsize:
             dropped = conn.execute(
@@ -349,11 +328,14 @@ class SQLiteStore(FileFlight, NamedViews):
 
     def delete(self, key: object) -> bool:
         """Forget ``key``; return whether a live entry was present."""
-        where = {"ns": self._namespace(), "key": storage_key(key), "now": time.time()}
+        ns = self._namespace()
+        where = {"ns": ns, "key": storage_key(key), "now": time.time()}
+        dropped = 0
         with self._db.session() as conn, transaction(conn, self._db):
-            live = conn.execute(f"{_DELETE} AND {LIVE}", where).rowcount
+            live = conn.execute(f"{DELETE} AND {LIVE}", where).rowcount
             if not live:
-                conn.execute(_DELETE, where)
+                dropped = conn.execute(DELETE, where).rowcount  # an expired one
+        self._db.count_expired({ns: dropped} if dropped else {})
         return bool(live)
 
     def clear(self) -> None:
@@ -388,15 +370,6 @@ class SQLiteStore(FileFlight, NamedViews):
                 (self._name, self._version),
             ).rowcount
         return dropped
-
-    def __len__(self) -> int:
-        """Return the number of live (unexpired) entries in this namespace."""
-        where = {"ns": self._namespace(), "now": time.time()}
-        with self._db.session() as conn:
-            row = conn.execute(
-                f"SELECT COUNT(*) FROM memokit_entries WHERE ns = :ns AND {LIVE}", where
-            ).fetchone()
-        return int(row[0])
 
     def close(self) -> None:
         """Close the file's connections, every thread's; the store stays usable.
