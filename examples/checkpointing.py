@@ -153,12 +153,12 @@ def draw(path: str, runs: list[Run], nodes: int) -> None:
     styles = (("LRU", "o", "tab:red", (7, 3)), ("checkpoints", "s", "tab:blue", (-34, 6)))
     for policy, marker, color, offset in styles:
         mine = sorted((r for r in runs if r.policy == policy), key=lambda r: r.bound or 0)
+        xs, ys = [r.recomputations for r in mine], [r.peak_mb for r in mine]
+        shown: tuple[int, ...]
         if policy == "LRU":
-            xs, ys = [r.recomputations for r in mine], [r.peak_mb for r in mine]
             ax.plot(xs, ys, marker=marker, color=color, label="LRUStore(k)", linewidth=1)
             shown = (2, 4, 8, 16, 32, 48)
         else:  # points, not a curve: s does not order them by memory or by recomputation
-            xs, ys = [r.recomputations for r in mine], [r.peak_mb for r in mine]
             ax.scatter(xs, ys, marker=marker, color=color, label="Checkpoints(s, s/3)", zorder=3)
             shown = (3, 4, 6, 9)
         for r in mine:
