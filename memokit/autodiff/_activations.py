@@ -31,8 +31,8 @@ VJPs it made, with whatever they hold.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from typing import Any, Literal
+from collections.abc import Callable, Hashable
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +40,7 @@ from memokit._dag import DagEvaluator, DagStats
 from memokit.autodiff._tensor import Tensor, next_serial, recording
 from memokit.autodiff._tensor_checks import constant
 from memokit.autodiff._tensor_ops import OUTPUT, READS, VJP, Array, Op
-from memokit.stores._memory import DictStore, LRUStore, Missing, Store
+from memokit.stores._memory import DictStore, LRUStore, Store
 
 __all__ = ["Activations"]
 
@@ -146,8 +146,8 @@ class Activations:
         """``node``'s (value, VJPs or None): from the table, or recomputed from its inputs."""
         return self._evaluator.evaluate(node)
 
-    def vjp(self, node: _Recorded, index: int) -> VJP:
-        """The VJP of ``node``'s input ``index``, built from the values it reads (and no others)."""
+    def vjp(self, node: _Recorded, index: int, position: int) -> VJP:
+        """The VJP of ``node``'s input ``index`` (operand ``position``), from what it reads only."""
         op = node.op
         assert op is not None
         reads = READS.get(op)
@@ -156,7 +156,6 @@ class Activations:
             assert kept is not None
             return kept[index]
         operands = node.operands
-        position = [i for i, x in enumerate(operands) if isinstance(x, Tensor)][index]
         wanted = reads[position]
         args = [
             self._read(x) if i in wanted or not isinstance(x, _Recorded) else self._stand_in(x)
@@ -214,11 +213,13 @@ class _ReadValues:
     way to another node hands it on and keeps it only if backward reads it.
     """
 
-    __slots__ = ("_store", "_table")
+    __slots__ = ("_store", "_table", "get")
 
     def __init__(self, table: Activations, store: Store[Any] | None) -> None:
         self._table = table
         self._store: Store[Any] = store if store is not None else DictStore()
+        #: Reads go straight to the store (the evaluator's hot path: no extra call).
+        self.get: Callable[[Hashable], Any] = self._store.get
 
     @property
     def maxsize(self) -> int | None:
@@ -227,9 +228,6 @@ class _ReadValues:
     @property
     def evictions(self) -> int:
         return self._store.evictions
-
-    def get(self, key: Hashable) -> Any | Literal[Missing.MISSING]:
-        return self._store.get(key)
 
     def set(self, key: Hashable, value: Any) -> None:
         if getattr(key, "read", True) or key is self._table._fresh:
@@ -271,7 +269,8 @@ class _Recorded(Tensor):
     def local_grads(self) -> tuple[VJP, ...]:
         # Built when applied, not now: holding the VJPs would hold the
         # arrays they keep, and the table could not bound them.
-        return tuple(_Deferred(self, i) for i in range(len(self.inputs)))
+        positions = [i for i, x in enumerate(self.operands) if isinstance(x, Tensor)]
+        return tuple(_Deferred(self, i, p) for i, p in enumerate(positions))
 
     @local_grads.setter
     def local_grads(self, value: tuple[VJP, ...]) -> None:
@@ -287,13 +286,14 @@ class _Recorded(Tensor):
 
 
 class _Deferred(VJP):
-    """The VJP of input ``i`` of a recorded node, built from its table when applied."""
+    """The VJP of input ``index`` (operand ``position``) of a recorded node, built when applied."""
 
-    __slots__ = ("index", "node")
+    __slots__ = ("index", "node", "position")
 
-    def __init__(self, node: _Recorded, index: int) -> None:
+    def __init__(self, node: _Recorded, index: int, position: int) -> None:
         self.node = node
         self.index = index
+        self.position = position
 
     def __rmul__(self, g: Any) -> Any:
-        return g * self.node.table.vjp(self.node, self.index)
+        return g * self.node.table.vjp(self.node, self.index, self.position)
