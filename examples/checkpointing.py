@@ -4,17 +4,21 @@ Run it:  python examples/checkpointing.py          (writes checkpointing.png)
          python examples/checkpointing.py --quick  (a smaller network, no picture)
 
 A 20-layer tanh MLP's forward values are kept in ``Activations(store=...)``,
-a memo table keyed by node. Backward asks it for the values each VJP needs;
-one that was evicted is recomputed from its inputs by memoized recursion,
-down to the nearest value still stored. Two stores, two policies:
+a memo table keyed by node. Backward asks it for the values each VJP reads,
+and only those: a layer ``tanh(h @ W + b)`` is three nodes, and backward
+reads only the tanh output (tanh's VJP, and the next product's VJP for W).
+One that was evicted is recomputed from its inputs by memoized recursion,
+down to the nearest value still stored; the product and the sum computed on
+the way are handed on, not stored. Two stores, two policies:
 
 * ``LRUStore(k)``: the k most recently used activations. After the forward
   pass it holds the last layers; below them, each miss recomputes the chain
-  from the input, so recomputation grows like n²/2k.
-* ``EveryS(s)``: every s-th activation pinned, plus the s most recent
-  others. A miss recomputes at most one segment, which the LRU part then
-  holds while backward walks down it: about n recomputations for about
-  n/s + s activations, Chen et al.'s √n checkpointing when s = √n.
+  from the input, so recomputation grows like L²/2k over L layers.
+* ``Checkpoints(s, r)``: every s-th node pinned, plus the r most recent
+  others. A miss recomputes at most one segment, whose tanh outputs the LRU
+  part then holds while backward walks down it (r = s/3 of them): less than
+  one extra forward pass for about n/s + s/3 activations, Chen et al.'s
+  checkpointing.
 
 For each bound the script measures the step's peak memory (tracemalloc)
 and counts the recomputations, and checks that the gradients equal those
@@ -29,46 +33,17 @@ import gc
 import math
 import sys
 import tracemalloc
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 try:
     import numpy as np
 except ImportError:
     sys.exit("checkpointing.py needs NumPy: pip install 'memokit[array]'")
 
-from memokit import MISSING, LRUStore, Missing, Store
-from memokit.autodiff import Activations, Tensor, grad
-
-
-class EveryS(LRUStore[Any]):
-    """Pins the activation of every s-th node (by creation order); an LRU of s for the rest."""
-
-    def __init__(self, s: int) -> None:
-        super().__init__(s)
-        self.s = s
-        self.pinned: dict[Hashable, Any] = {}
-
-    def get(self, key: Hashable) -> Any | Literal[Missing.MISSING]:
-        found = self.pinned.get(key, MISSING)
-        return super().get(key) if found is MISSING else found
-
-    def set(self, key: Hashable, value: Any) -> None:
-        if getattr(key, "serial", 1) % self.s == 0:
-            self.pinned[key] = value
-        else:
-            super().set(key, value)
-
-    def delete(self, key: Hashable) -> bool:
-        return self.pinned.pop(key, MISSING) is not MISSING or super().delete(key)
-
-    def clear(self) -> None:
-        self.pinned.clear()
-        super().clear()
-
-    def __len__(self) -> int:
-        return len(self.pinned) + super().__len__()
+from memokit import LRUStore, Store
+from memokit.autodiff import Activations, Checkpoints, Tensor, grad
 
 
 @dataclass(frozen=True)
@@ -124,7 +99,7 @@ def measure(params: list[Tensor], x: Any, policy: str, bound: int | None) -> tup
     make: Callable[[], Store[Any] | None] = {
         "full": lambda: None,
         "LRU": lambda: LRUStore(bound or 1),
-        "every s": lambda: EveryS(bound or 1),
+        "checkpoints": lambda: Checkpoints(bound or 1, recent(bound or 1)),
     }[policy]
     gc.collect()
     tracemalloc.start()
@@ -137,15 +112,23 @@ def measure(params: list[Tensor], x: Any, policy: str, bound: int | None) -> tup
     return Run(policy, bound, peak / 1e6, recomputations, kept), gradients
 
 
+def recent(s: int) -> int:
+    """The tanh outputs in a segment of s nodes: one per layer of three."""
+    return max(1, math.ceil(s / 3))
+
+
 def sweep(layers: int, width: int, batch: int) -> list[Run]:
-    """The full table, then LRU(k) and EveryS(s) for a range of bounds."""
+    """The full table, then LRUStore(k) and Checkpoints(s, s/3) for a range of bounds."""
     params, x = network(layers, width, batch)
     nodes = 3 * layers + 2
     full, reference = measure(params, x, "full", None)
     runs = [full]
-    bounds = sorted({b for b in (2, 3, 4, 6, 8, 12, 16, 24, 32, 48) if b < nodes})
-    for policy in ("LRU", "every s"):
-        for bound in bounds:
+    bounds = {
+        "LRU": sorted({b for b in (2, 3, 4, 6, 8, 10, 12, 16, 24, 32, 48) if b < nodes}),
+        "checkpoints": sorted({b for b in (3, 4, 6, 9, 12, 16, 24) if b < nodes}),
+    }
+    for policy in ("LRU", "checkpoints"):
+        for bound in bounds[policy]:
             run, gradients = measure(params, x, policy, bound)
             for g, r in zip(gradients, reference, strict=True):
                 assert np.array_equal(g, r), (policy, bound)
@@ -167,17 +150,24 @@ def draw(path: str, runs: list[Run], nodes: int) -> None:
     full = runs[0]
     ax.axhline(full.peak_mb, color="gray", linestyle="--", linewidth=1)
     ax.scatter([0], [full.peak_mb], color="black", zorder=3, label="full table (plain Tensors)")
-    styles = (("LRU", "o", "tab:red", -12), ("every s", "s", "tab:blue", 5))
-    for policy, marker, color, dy in styles:
+    styles = (("LRU", "o", "tab:red", (7, 3)), ("checkpoints", "s", "tab:blue", (-34, 6)))
+    for policy, marker, color, offset in styles:
         mine = sorted((r for r in runs if r.policy == policy), key=lambda r: r.bound or 0)
-        label = "LRUStore(k)" if policy == "LRU" else "every s-th pinned + LRU(s)"
         xs, ys = [r.recomputations for r in mine], [r.peak_mb for r in mine]
-        ax.plot(xs, ys, marker=marker, color=color, label=label, linewidth=1)
+        shown: tuple[int, ...]
+        if policy == "LRU":
+            ax.plot(xs, ys, marker=marker, color=color, label="LRUStore(k)", linewidth=1)
+            shown = (2, 4, 8, 16, 32, 48)
+        else:  # points, not a curve: s does not order them by memory or by recomputation
+            ax.scatter(xs, ys, marker=marker, color=color, label="Checkpoints(s, s/3)", zorder=3)
+            shown = (3, 4, 6, 9)
         for r in mine:
-            if r.bound in (2, 4, 8, 16, 32, 48):
+            if r.bound in shown:
                 name = "k" if policy == "LRU" else "s"
                 ax.annotate(f"{name}={r.bound}", (r.recomputations, r.peak_mb), fontsize=8,
-                            textcoords="offset points", xytext=(4, dy), color=color)
+                            textcoords="offset points", xytext=offset, color=color)
+    ax.axhline(full.peak_mb * 0.4, color="tab:green", linestyle=":", linewidth=1)
+    ax.annotate("40% of the full table", (0.5, full.peak_mb * 0.41), fontsize=8, color="tab:green")
     ax.axvline(nodes, color="gray", linestyle=":", linewidth=1)
     ax.annotate(f"{nodes} = one more forward pass", (nodes, full.peak_mb * 0.55), rotation=90,
                 ha="right", fontsize=8, color="gray")

@@ -8,7 +8,8 @@ sweep of the same table), memoized by node, for either kind of node;
 :func:`backward` also reports what that cost (with ``memo=False`` it is the
 naive sum over paths); :func:`gradcheck` compares against finite
 differences. ``Activations`` keeps the forward values of a Tensor graph in a
-bounded memo, recomputing evicted ones when backward needs them.
+bounded memo, recomputing evicted ones when backward needs them;
+``Checkpoints`` is a store for it that follows a checkpoint schedule.
 
 The array half (``Tensor``, ``Activations``, ``TensorBackward``, ``VJP``)
 needs NumPy, installed with ``pip install 'memokit[array]'``; it is imported
@@ -21,6 +22,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from memokit.autodiff._check import GradcheckEntry, GradcheckReport, forward, gradcheck
+from memokit.autodiff._checkpoints import Checkpoints
 from memokit.autodiff._grad import Backward, Schedule, backward, grad
 from memokit.autodiff._value import Value
 
@@ -34,6 +36,7 @@ __all__ = [
     "VJP",
     "Activations",
     "Backward",
+    "Checkpoints",
     "GradcheckEntry",
     "GradcheckReport",
     "Schedule",

@@ -43,8 +43,8 @@ from memokit._dag import DagEvaluator, DagStats
 from memokit._sweep import Sweep, sweep_consumers
 from memokit.autodiff._kinds import (
     Backward,
-    BackwardBase,
     Memo,
+    NodeKind,
     check_loss,
     check_used,
     check_wrt_types,
@@ -186,8 +186,23 @@ def backward(
     >>> [backward(loss, [x], schedule=s).computations for s in ("top-down", "bottom-up")]
     [4, 5]
     """
-    # _run builds the result type of the loss's kind: Backward or TensorBackward.
-    return cast("Backward | TensorBackward", _run(loss, wrt, memo, schedule, allow_unused))
+    kind, label, schedule, swept = _run(loss, wrt, memo, schedule, allow_unused)
+    stats = swept.stats
+    result = kind.result(
+        wrt=swept.targets,
+        gradients=kind.finish(swept.targets, swept.gradients),
+        memo=label,
+        schedule=schedule,
+        local_derivative_evaluations=swept.terms,
+        computations=stats.computations,
+        hits=swept.hits,
+        recomputations=stats.recomputations,
+        evictions=stats.evictions,
+        memo_size=stats.currsize,
+        graph_size=swept.graph_size,
+    )
+    # The result type of the loss's kind: Backward or TensorBackward.
+    return cast("Backward | TensorBackward", result)
 
 
 def _run(
@@ -196,8 +211,11 @@ def _run(
     memo: Memo,
     schedule: Schedule | None,
     allow_unused: bool,
-) -> BackwardBase[Any, Any]:
-    """One backward pass: the checks, the memo and the schedule, then either pass."""
+) -> tuple[NodeKind, str, Schedule, _Pass]:
+    """One backward pass: the checks, the memo and the schedule, then either pass.
+
+    Returns the loss's kind, the memo's label, the schedule that ran and what it computed.
+    """
     kind = check_loss(loss)
     label, store, maxsize = memo_store(memo)
     if schedule is None:
@@ -218,20 +236,7 @@ def _run(
     if swept is None:  # top-down, or the sweep found the graph rewired (or cyclic)
         schedule = "top-down"
         swept = _top_down(loss, adjoint, targets, store, maxsize, allow_unused)
-    stats = swept.stats
-    return kind.result(
-        wrt=swept.targets,
-        gradients=kind.finish(swept.targets, swept.gradients),
-        memo=label,
-        schedule=schedule,
-        local_derivative_evaluations=swept.terms,
-        computations=stats.computations,
-        hits=swept.hits,
-        recomputations=stats.recomputations,
-        evictions=stats.evictions,
-        memo_size=stats.currsize,
-        graph_size=swept.graph_size,
-    )
+    return kind, label, schedule, swept
 
 
 #: adjoint(node, its consumers' adjoints, ∂consumer/∂node for each) -> adj(node).
@@ -380,7 +385,8 @@ def grad(
     >>> grad(a * b + a, wrt=[a, b])
     [6.0, 2.0]
     """
-    result = _run(loss, wrt, memo, schedule, allow_unused)
+    kind, _, _, swept = _run(loss, wrt, memo, schedule, allow_unused)
+    gradients = kind.finish(swept.targets, swept.gradients)
     if wrt is None:
-        return dict(zip(result.wrt, result.gradients, strict=True))
-    return list(result.gradients)
+        return dict(zip(swept.targets, gradients, strict=True))
+    return list(gradients)

@@ -63,6 +63,8 @@ next_serial = _serials.__next__
 _SYMBOLS = {ops.add: "+", ops.sub: "-", ops.mul: "*", ops.div: "/", ops.matmul: "@"}
 _NO_PARAMS: tuple[Any, ...] = ()
 _BINARY_VERBS = {ops.add: "add", ops.sub: "subtract", ops.mul: "multiply", ops.div: "divide"}
+#: Constants an operation takes as they are (``constant`` returns them unchanged).
+_AS_IS = frozenset({np.ndarray, float, int})
 
 
 class Tensor:
@@ -287,10 +289,18 @@ def _unary(op: Op, a: Tensor, params: tuple[Any, ...]) -> Tensor:
 def _binary(op: Op, a: Any, b: Any) -> Tensor:
     """The node ``op(a, b)`` for + - * / @, with an error naming both shapes if they do not fit."""
     try:
-        if type(a) is Tensor and type(b) is Tensor and recording.get() is None:
-            inputs = (a, b)
-            value, vjps = op(a.data, b.data)
-            return _node(value, inputs, vjps, op, inputs, _NO_PARAMS)
+        if recording.get() is None:  # the common cases, without _apply's loops
+            if type(a) is Tensor:
+                if type(b) is Tensor:
+                    inputs = (a, b)
+                    value, vjps = op(a.data, b.data)
+                    return _node(value, inputs, vjps, op, inputs, _NO_PARAMS)
+                if type(b) in _AS_IS:
+                    value, vjps = op(a.data, b)
+                    return _node(value, (a,), vjps[:1], op, (a, b), _NO_PARAMS)
+            elif type(b) is Tensor and type(a) in _AS_IS:
+                value, vjps = op(a, b.data)
+                return _node(value, (b,), vjps[1:], op, (a, b), _NO_PARAMS)
         return _apply(op, (a, b), _NO_PARAMS)
     except ValueError:
         a_shape, b_shape = np.shape(_value(a)), np.shape(_value(b))

@@ -102,7 +102,7 @@ def check_labels(shape: tuple[int, ...], labels: Any) -> Array:
             f"cross_entropy takes logits of shape (rows, classes) and one label per row; "
             f"got logits of shape {shape} and labels of shape {classes.shape}"
         )
-    if not np.issubdtype(classes.dtype, np.integer):
+    if classes.dtype.kind not in "iu":  # signed or unsigned integers
         raise TypeError(f"labels must be integers (class numbers), got {classes.dtype}")
     if classes.size and (classes.min() < 0 or classes.max() >= shape[1]):
         raise ValueError(

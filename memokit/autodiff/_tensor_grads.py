@@ -52,21 +52,22 @@ def finish(targets: Sequence[Tensor], adjoints: Sequence[Any]) -> tuple[Array, .
     """
     handed_out: set[int] = set()  # the buffers already given to the caller
     gradients = []
+    ndarray = np.ndarray
     for node, adjoint in zip(targets, adjoints, strict=True):
         shape, dtype = node.shape, node.dtype
         if adjoint is None:
             gradients.append(np.zeros(shape, dtype=dtype))
             continue
-        g = adjoint if type(adjoint) is np.ndarray else np.asarray(adjoint)
+        g = adjoint if type(adjoint) is ndarray else np.asarray(adjoint)
         if g.shape != shape:
             raise ValueError(
                 f"a VJP returned a gradient of shape {g.shape} for a node of shape {shape} "
                 f"({node!r}): each VJP must return an array shaped like its input"
             )
         buffer = g
-        while isinstance(buffer.base, np.ndarray):
+        while isinstance(buffer.base, ndarray):
             buffer = buffer.base
-        if g.dtype != dtype or not g.flags.writeable or id(buffer) in handed_out:
+        if g.dtype != dtype or id(buffer) in handed_out or not g.flags.writeable:
             g = buffer = np.array(g, dtype=dtype)
         handed_out.add(id(buffer))
         gradients.append(g)

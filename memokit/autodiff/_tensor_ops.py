@@ -18,6 +18,15 @@ product, so its adjoint function reads the same for both kinds of node.
 
 Broadcasting copies an input along new or length-1 axes; the VJP undoes it
 by summing the gradient over those axes (:func:`sum_to`).
+
+A VJP needs some forward values and not others: tanh's needs its output,
+a product's each the *other* input, a sum's only shapes. :data:`READS`
+says which, for each operation and input, and every operation takes its
+value as ``value=`` when it is already known, then only builds the VJPs.
+That is what lets a bounded activation table
+(:mod:`memokit.autodiff._activations`) keep and recompute only the values
+backward reads, and hand an operation stand-ins, arrays of the right shape
+and dtype with no data, for the rest.
 """
 
 from __future__ import annotations
@@ -30,6 +39,8 @@ from numpy.typing import NDArray
 
 __all__ = [
     "IDENTITY",
+    "OUTPUT",
+    "READS",
     "VJP",
     "Array",
     "Op",
@@ -95,6 +106,9 @@ IDENTITY = VJP(_unchanged)
 #: An operation: input arrays (and constant parameters) -> (value, one VJP per input).
 Op: TypeAlias = Callable[..., tuple[Any, tuple[VJP, ...]]]
 
+#: In :data:`READS`, the operation's own output (other reads are input positions).
+OUTPUT = -1
+
 
 def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``g`` over the axes broadcasting added or stretched, so that it has ``shape``.
@@ -108,9 +122,10 @@ def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     extra = g.ndim - len(shape)
     if extra:
         g = g.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-    if stretched:
-        g = g.sum(axis=stretched, keepdims=True)
+    if 1 in shape:  # axes of length 1 that broadcasting stretched
+        stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+        if stretched:
+            g = g.sum(axis=stretched, keepdims=True)
     return g
 
 
@@ -132,23 +147,24 @@ def _passed_back(shape: tuple[int, ...], out: Array) -> VJP:
 
 
 # ---------------------------------------------------------------- elementwise, broadcasting
-# Each returns (value, (VJP for each input)). The operators (a + b, not
-# np.add(a, b)) take NumPy's fast path for two operands.
+# Each returns (value, (VJP for each input)); given ``value=``, it skips
+# computing it. The operators (a + b, not np.add(a, b)) take NumPy's fast
+# path for two operands.
 
 
-def add(a: Any, b: Any) -> tuple[Array, tuple[VJP, ...]]:
-    out = a + b
+def add(a: Any, b: Any, value: Any = None) -> tuple[Array, tuple[VJP, ...]]:
+    out = a + b if value is None else value
     return out, (_passed_back(_shape(a), out), _passed_back(_shape(b), out))
 
 
-def sub(a: Any, b: Any) -> tuple[Array, tuple[VJP, ...]]:
-    out = a - b
+def sub(a: Any, b: Any, value: Any = None) -> tuple[Array, tuple[VJP, ...]]:
+    out = a - b if value is None else value
     shape = _shape(b)
     return out, (_passed_back(_shape(a), out), VJP(lambda g: sum_to(-g, shape)))
 
 
-def mul(a: Any, b: Any) -> tuple[Array, tuple[VJP, ...]]:
-    out = a * b
+def mul(a: Any, b: Any, value: Any = None) -> tuple[Array, tuple[VJP, ...]]:
+    out = a * b if value is None else value
     a_shape, b_shape = _shape(a), _shape(b)
     if a_shape == b_shape:  # no broadcasting to undo
         return out, (VJP(lambda g: g * b), VJP(lambda g: g * a))
@@ -158,8 +174,8 @@ def mul(a: Any, b: Any) -> tuple[Array, tuple[VJP, ...]]:
     )
 
 
-def div(a: Any, b: Any) -> tuple[Array, tuple[VJP, ...]]:
-    out = a / b
+def div(a: Any, b: Any, value: Any = None) -> tuple[Array, tuple[VJP, ...]]:
+    out = a / b if value is None else value
     a_shape, b_shape = _shape(a), _shape(b)
     # ∂(a/b)/∂b = -a/b² = -out/b, which stays finite where b² would underflow.
     return out, (
@@ -168,8 +184,8 @@ def div(a: Any, b: Any) -> tuple[Array, tuple[VJP, ...]]:
     )
 
 
-def power(a: Array, exponent: float) -> tuple[Array, tuple[VJP, ...]]:
-    out = a**exponent
+def power(a: Array, exponent: float, value: Any = None) -> tuple[Array, tuple[VJP, ...]]:
+    out = a**exponent if value is None else value
     if exponent == 0.0:  # d(a ** 0)/da = 0, also where a ** -1 would be infinite
         return out, (VJP(np.zeros_like),)
     if exponent == 2.0:
@@ -177,47 +193,52 @@ def power(a: Array, exponent: float) -> tuple[Array, tuple[VJP, ...]]:
     return out, (VJP(lambda g: g * (exponent * np.power(a, exponent - 1.0))),)
 
 
-def neg(a: Array) -> tuple[Array, tuple[VJP, ...]]:
-    return -a, (VJP(np.negative),)
+def neg(a: Array, value: Any = None) -> tuple[Array, tuple[VJP, ...]]:
+    return (-a if value is None else value), (VJP(np.negative),)
 
 
-def exp(a: Array) -> tuple[Array, tuple[VJP, ...]]:
-    out = np.exp(a)
+def exp(a: Array, value: Any = None) -> tuple[Array, tuple[VJP, ...]]:
+    out = np.exp(a) if value is None else value
     return out, (VJP(lambda g: g * out),)
 
 
-def log(a: Array) -> tuple[Array, tuple[VJP, ...]]:
-    bad = a <= 0
-    if bad.any():
-        raise ValueError(
-            f"log() needs positive entries, got {int(bad.sum())} of {a.size} <= 0 "
-            f"(the smallest is {a.min()!r})"
-        )
-    return np.log(a), (VJP(lambda g: g / a),)
+def log(a: Array, value: Any = None) -> tuple[Array, tuple[VJP, ...]]:
+    if value is None:
+        bad = a <= 0
+        if bad.any():
+            raise ValueError(
+                f"log() needs positive entries, got {int(bad.sum())} of {a.size} <= 0 "
+                f"(the smallest is {a.min()!r})"
+            )
+        value = np.log(a)
+    return value, (VJP(lambda g: g / a),)
 
 
-def tanh(a: Array) -> tuple[Array, tuple[VJP, ...]]:
-    t = np.tanh(a)
+def tanh(a: Array, value: Any = None) -> tuple[Array, tuple[VJP, ...]]:
+    t = np.tanh(a) if value is None else value
     return t, (VJP(lambda g: g * (1.0 - t * t)),)
 
 
-def sigmoid(a: Array) -> tuple[Array, tuple[VJP, ...]]:
-    # e = exp(-|a|) never overflows: sigmoid(a) = 1/(1+e) for a >= 0, e/(1+e) below.
-    e = np.exp(-np.abs(a))
-    s = np.where(a >= 0, 1.0, e) / (1.0 + e)
+def sigmoid(a: Array, value: Any = None) -> tuple[Array, tuple[VJP, ...]]:
+    if value is None:
+        # e = exp(-|a|) never overflows: sigmoid(a) = 1/(1+e) for a >= 0, e/(1+e) below.
+        e = np.exp(-np.abs(a))
+        value = np.where(a >= 0, 1.0, e) / (1.0 + e)
+    s = value
     return s, (VJP(lambda g: g * (s * (1.0 - s))),)
 
 
-def relu(a: Array) -> tuple[Array, tuple[VJP, ...]]:
-    positive = a > 0  # the slope is 0 at 0, as for Value.relu
-    return np.maximum(a, 0), (VJP(lambda g: g * positive),)
+def relu(a: Array, value: Any = None) -> tuple[Array, tuple[VJP, ...]]:
+    out = np.maximum(a, 0) if value is None else value
+    positive = out > 0  # where a > 0: the slope is 0 at 0, as for Value.relu
+    return out, (VJP(lambda g: g * positive),)
 
 
 # ---------------------------------------------------------------- linear algebra
 
 
-def matmul(a: Array, b: Array) -> tuple[Array, tuple[VJP, ...]]:
-    out = a @ b
+def matmul(a: Array, b: Array, value: Any = None) -> tuple[Array, tuple[VJP, ...]]:
+    out = a @ b if value is None else value
     if a.ndim == 2 and b.ndim == 2:  # the layers' case
         return out, (VJP(lambda g: g @ b.T), VJP(lambda g: a.T @ g))
     # A 1-D operand is a row (left) or a column (right) whose extra axis the
@@ -254,38 +275,42 @@ def _spread(shape: tuple[int, ...], axis: int | tuple[int, ...] | None, keepdims
 
 
 def total(
-    a: Any, axis: int | tuple[int, ...] | None, keepdims: bool
+    a: Any, axis: int | tuple[int, ...] | None, keepdims: bool, value: Any = None
 ) -> tuple[Array, tuple[VJP, ...]]:
     """The sum of ``a`` over ``axis`` (every entry for None)."""
-    return np.asarray(a.sum(axis=axis, keepdims=keepdims)), (_spread(a.shape, axis, keepdims),)
+    out = np.asarray(a.sum(axis=axis, keepdims=keepdims)) if value is None else value
+    return out, (_spread(a.shape, axis, keepdims),)
 
 
 def mean(
-    a: Any, axis: int | tuple[int, ...] | None, keepdims: bool
+    a: Any, axis: int | tuple[int, ...] | None, keepdims: bool, value: Any = None
 ) -> tuple[Array, tuple[VJP, ...]]:
-    out = np.asarray(a.mean(axis=axis, keepdims=keepdims))
+    out = np.asarray(a.mean(axis=axis, keepdims=keepdims)) if value is None else value
     count = a.size // max(out.size, 1) if a.size else 0
     spread = _spread(a.shape, axis, keepdims).apply
     return out, (VJP(lambda g: spread(g / count)),)
 
 
-def reshape(a: Array, shape: tuple[int, ...]) -> tuple[Array, tuple[VJP, ...]]:
+def reshape(a: Array, shape: tuple[int, ...], value: Any = None) -> tuple[Array, tuple[VJP, ...]]:
     original = a.shape
-    return a.reshape(shape), (VJP(lambda g: np.reshape(g, original)),)
+    return (a.reshape(shape) if value is None else value), (VJP(lambda g: np.reshape(g, original)),)
 
 
-def transpose(a: Array, axes: tuple[int, ...] | None) -> tuple[Array, tuple[VJP, ...]]:
+def transpose(
+    a: Array, axes: tuple[int, ...] | None, value: Any = None
+) -> tuple[Array, tuple[VJP, ...]]:
     if axes is None:
-        return a.T, (VJP(np.transpose),)
+        return (a.T if value is None else value), (VJP(np.transpose),)
     undo = tuple(np.argsort(axes))
-    return a.transpose(axes), (VJP(lambda g: np.transpose(g, undo)),)
+    return (a.transpose(axes) if value is None else value), (VJP(lambda g: np.transpose(g, undo)),)
 
 
-def getitem(a: Array, index: Any) -> tuple[Array, tuple[VJP, ...]]:
-    out = np.asarray(a[index])
+def getitem(a: Array, index: Any, value: Any = None) -> tuple[Array, tuple[VJP, ...]]:
+    out = np.asarray(a[index]) if value is None else value
+    shape, dtype = a.shape, a.dtype
 
     def scatter(g: Any) -> Any:
-        full = np.zeros(a.shape, dtype=np.result_type(a, g))
+        full = np.zeros(shape, dtype=np.result_type(dtype, g))
         # add.at sums into entries an integer array picks more than once.
         np.add.at(full, index, g)
         return full
@@ -296,7 +321,9 @@ def getitem(a: Array, index: Any) -> tuple[Array, tuple[VJP, ...]]:
 # ---------------------------------------------------------------- the loss
 
 
-def cross_entropy(logits: Array, labels: NDArray[np.integer[Any]]) -> tuple[Array, tuple[VJP, ...]]:
+def cross_entropy(
+    logits: Array, labels: NDArray[np.integer[Any]], value: Any = None
+) -> tuple[Array, tuple[VJP, ...]]:
     """Mean over rows of -log softmax(row)[label], computed without overflow.
 
     Subtracting each row's maximum leaves softmax unchanged and keeps every
@@ -306,8 +333,10 @@ def cross_entropy(logits: Array, labels: NDArray[np.integer[Any]]) -> tuple[Arra
     shifted = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(shifted)
     sums = e.sum(axis=1, keepdims=True)
-    log_likelihood = shifted[rows, labels] - np.log(sums[:, 0])
-    out = np.asarray(-log_likelihood.mean())
+    if value is None:
+        # -log softmax(row)[label] = log(sum of e) - shifted[label]; the mean of those
+        # (np.add.reduce: ndarray.mean and .sum go through Python wrappers).
+        value = np.asarray(np.add.reduce(np.log(sums[:, 0]) - shifted[rows, labels]) / len(rows))
 
     def vjp(g: Any) -> Any:
         p = e / sums
@@ -315,4 +344,33 @@ def cross_entropy(logits: Array, labels: NDArray[np.integer[Any]]) -> tuple[Arra
         p *= g / len(rows)
         return p
 
-    return out, (VJP(vjp),)
+    return value, (VJP(vjp),)
+
+
+# ---------------------------------------------------------------- what each VJP reads
+
+#: For each operation, for each of its inputs in order, the forward values
+#: that input's VJP reads: other inputs by position, and OUTPUT for the
+#: operation's own value. Anything else it needs is a shape or a dtype.
+#: An operation missing here (one passed to ``Tensor.apply``) keeps its VJPs
+#: as it made them, with whatever they hold.
+READS: dict[Op, tuple[tuple[int, ...], ...]] = {
+    add: ((), ()),
+    sub: ((), ()),
+    mul: ((1,), (0,)),
+    div: ((1,), (1, OUTPUT)),
+    power: ((0,),),
+    neg: ((),),
+    exp: ((OUTPUT,),),
+    log: ((0,),),
+    tanh: ((OUTPUT,),),
+    sigmoid: ((OUTPUT,),),
+    relu: ((OUTPUT,),),
+    matmul: ((1,), (0,)),
+    total: ((),),
+    mean: ((),),
+    reshape: ((),),
+    transpose: ((),),
+    getitem: ((),),
+    cross_entropy: ((0,),),
+}

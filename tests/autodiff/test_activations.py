@@ -18,7 +18,10 @@ import pytest
 np = pytest.importorskip("numpy", reason="the Tensor tests need NumPy (pip install numpy)")
 
 from memokit import LRUStore  # noqa: E402
-from memokit.autodiff import Activations, Tensor, backward, grad  # noqa: E402
+from memokit.autodiff import VJP, Activations, Tensor, backward, grad  # noqa: E402
+from tests.autodiff.test_tensor_ops import CASES as OP_CASES  # noqa: E402
+from tests.autodiff.test_tensor_ops import IDS as OP_IDS  # noqa: E402
+from tests.autodiff.test_tensor_ops import draw_inputs  # noqa: E402
 
 
 def chain(x: Tensor, n: int) -> Tensor:
@@ -215,3 +218,110 @@ def test_backward_reports_the_same_costs_with_bounded_activations() -> None:
     bounded = backward(loss, params)
     fields = ("computations", "hits", "local_derivative_evaluations", "graph_size")
     assert [getattr(plain, f) for f in fields] == [getattr(bounded, f) for f in fields]
+
+
+# ---------------------------------------------------------------- what each VJP reads
+
+
+def test_a_store_sees_each_nodes_serial_when_the_forward_stores_it() -> None:
+    """Every node a table stores already has its creation number, so a store can place it by it."""
+    seen: list[Any] = []
+
+    class Watching(LRUStore[Any]):
+        def set(self, key: Any, value: Any) -> None:
+            seen.append(getattr(key, "serial", None))
+            super().set(key, value)
+
+    x = Tensor(np.ones(2))
+    with Activations(store=Watching(3)):
+        chain(x, 6)
+    assert len(seen) == 6 and None not in seen and seen == sorted(seen)
+
+
+@pytest.mark.parametrize(("name", "build", "reference", "shapes", "domain"), OP_CASES, ids=OP_IDS)
+def test_every_operation_reads_what_its_vjps_need(
+    name: str, build: Any, reference: Any, shapes: list[tuple[int, ...]], domain: Any
+) -> None:
+    """Each operation on recorded inputs, one value kept: the plain graph's gradients, bit for bit.
+
+    The table hands a VJP only the values READS lists for it, and arrays of
+    zeros for the rest: a VJP that reads more than it declares gets zeros
+    and a wrong gradient.
+    """
+    inputs = draw_inputs(shapes, *domain)
+    cotangent = np.random.default_rng(5).uniform(-1, 1, np.shape(reference(*inputs)))
+    leaves = [Tensor(x) for x in inputs]
+    plain = grad((build(*[x * 1.0 for x in leaves]) * cotangent).sum(), leaves)
+    with Activations(maxsize=1):
+        loss = (build(*[x * 1.0 for x in leaves]) * cotangent).sum()
+    for a, b in zip(grad(loss, leaves), plain, strict=True):
+        assert np.array_equal(a, b), name
+
+
+def test_values_no_vjp_reads_are_not_kept_when_recomputed() -> None:
+    """After the forward pass, the table stores again only values some VJP reads.
+
+    In tanh(h @ W + b), backward reads each tanh output (tanh's VJP, and
+    the next product's VJP for W), never the product's or the sum's.
+    """
+    stored: list[str] = []
+
+    class Watching(LRUStore[Any]):
+        def set(self, key: Any, value: Any) -> None:
+            stored.append(key.op_name)
+            super().set(key, value)
+
+    params = make_params(6, 5)
+    x = np.random.default_rng(1).normal(size=(4, 5))
+    table = Activations(store=Watching(2))
+    with table:
+        loss = mlp(x, params)
+    assert stored.count("@") == stored.count("+") == 6  # the forward stores every value
+    del stored[:]
+    full = grad(mlp(x, params), params)
+    for a, b in zip(grad(loss, params), full, strict=True):
+        assert np.array_equal(a, b)
+    assert table.stats().recomputations > 0
+    assert set(stored) == {"tanh"}
+
+
+def test_a_custom_operation_keeps_its_vjps_in_the_table() -> None:
+    """An operation READS does not list keeps the VJPs it made; evicted, it is recomputed."""
+    calls = []
+
+    def cube(a: Any) -> Any:
+        calls.append(1)
+        return a**3, (VJP(lambda g: 3.0 * a * a * g),)
+
+    x = Tensor(np.array([0.5, -1.0, 2.0]))
+    table = Activations(maxsize=2)
+    with table:
+        loss = Tensor.apply(cube, x.tanh()).tanh().sum()  # the sum evicts the cube's entry
+    (g,) = grad(loss, [x])
+    t = np.tanh(x.data)
+    assert np.allclose(g, (1 - np.tanh(t**3) ** 2) * 3 * t * t * (1 - t * t), rtol=1e-12)
+    assert len(calls) == 2  # the forward, then once for its evicted VJPs
+
+
+def test_an_mlp_keeps_no_more_values_alive_than_its_table_holds() -> None:
+    """In an MLP with k values kept, no more than k are alive whenever backward stores an adjoint.
+
+    A VJP built when it is applied holds what it reads only while it runs;
+    a product's VJPs kept in the table would hold its inputs as well.
+    """
+    params = make_params(8, 6)
+    x = np.random.default_rng(4).normal(size=(3, 6))
+    for k in (1, 2, 5, 20):
+        store = TrackingLRU(k)
+        with Activations(store=store):
+            loss = mlp(x, params)
+        peak = 0
+
+        class Watching(LRUStore[Any]):
+            def set(self, key: Any, value: Any, tracked: TrackingLRU = store) -> None:
+                nonlocal peak
+                peak = max(peak, tracked.alive())
+                super().set(key, value)
+
+        grad(loss, params, memo=Watching(3))
+        assert 0 < peak <= k, (k, peak)
