@@ -83,9 +83,11 @@ def run_script(script: CallScript) -> list[Any]:
             elif form == "invalidate":
                 result = g.cache_invalidate(first, second)
             elif form == "clear":
-                result = g.cache_clear()
+                g.cache_clear()
+                result = None
             else:
-                result = clock.advance(2.0 * abs(first))
+                clock.advance(2.0 * abs(first))
+                result = None
             outcomes.append(("value", result))
         except Exception as exc:
             outcomes.append(("error", type(exc).__name__, str(exc)))
