@@ -47,14 +47,31 @@ runstack_push(RunStack *stack, PyObject *gen, PyObject *source, PyObject *key)
     stack->items[stack->len + 1] = Py_NewRef(source);
     stack->items[stack->len + 2] = Py_NewRef(key);
     stack->len += 3;
+    /* While the stack holds a frame's generator, the collector has nothing to
+     * find in it: it is alive (held from outside), and what it refers to is
+     * held from outside too. Untracked, a deep stack costs the collector
+     * nothing; runstack_release tracks it again before letting it go. */
+    if (PyGen_CheckExact(gen) && PyObject_GC_IsTracked(gen)) {
+        PyObject_GC_UnTrack(gen);
+    }
     return 0;
+}
+
+/* Drop the stack's reference to ``gen``, giving it back to the collector. */
+static inline void
+runstack_release(PyObject *gen)
+{
+    if (PyGen_CheckExact(gen) && !PyObject_GC_IsTracked(gen)) {
+        PyObject_GC_Track(gen);
+    }
+    Py_DECREF(gen);
 }
 
 static inline void
 runstack_pop(RunStack *stack)
 {
     stack->len -= 3;
-    Py_DECREF(stack->items[stack->len]);
+    runstack_release(stack->items[stack->len]);
     Py_DECREF(stack->items[stack->len + 1]);
     Py_DECREF(stack->items[stack->len + 2]);
 }
