@@ -40,7 +40,9 @@ static PyType_Slot fast_request_slots[] = {
 static PyType_Spec fast_request_spec = {
     .name = "memokit._core._compiled.Request",
     .basicsize = 0, /* Request's, with its __slots__ */
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    /* Not immutable: Request, its base, is a Python class (3.12 deprecates an
+     * immutable type made from a mutable base). */
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = fast_request_slots,
 };
 
