@@ -31,7 +31,7 @@ With the compiled core (:mod:`memokit._core`), a function whose parameters
 are all positional gets the wrapper written in C instead
 (``memokit/_core/dp_front.c``): the same key, lookup, counts and errors for a
 call that passes exactly its parameters by position, and the generated
-Python code (:func:`_compiled_source`) for any other call, which it binds and
+Python code (:func:`memokit._dp_compiled.compiled_source`) for any other call, which it binds and
 hands back. Everything else (``*args``, ``**kwargs``, keyword-only
 parameters, ``key=``, ``typed=True``) keeps the generated wrapper, whose
 requests the compiled loop runs as well.
@@ -46,19 +46,14 @@ import types
 from collections.abc import Callable, Generator, Hashable
 from typing import Any, Concatenate, ParamSpec, Protocol, Self, TypeVar, overload
 
-from memokit._codegen import (
-    Access,
-    compile_source,
-    generated_name,
-    wrapper_namespace,
-    wrapper_source,
-)
+from memokit._codegen import compile_source, generated_name, wrapper_namespace, wrapper_source
 from memokit._controls import StoreArg, check_options, make_wrapper, option_record
 from memokit._core import dp_front
+from memokit._dp_compiled import compiled_source, front_parts, takes_positions
 from memokit._dp_engine import Request, Source, run, short_repr
 from memokit._hashed import unhashed
 from memokit._info import CacheInfo, CacheStats
-from memokit._keys import PREFIX, CallShape, call_shape, qualified_name
+from memokit._keys import PREFIX, call_shape, qualified_name
 from memokit._storage import make_store
 from memokit.stores._protocol import Store
 
@@ -195,7 +190,6 @@ else:
 #: Python reference) dp functions get the generated wrapper.
 _front: type | None = dp_front(run)
 _front_run = run
-_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
 def _miss_lines(call: str) -> Callable[[str], list[str]]:
@@ -219,69 +213,6 @@ def _miss_lines(call: str) -> Callable[[str], list[str]]:
         ]
 
     return lines
-
-
-def _takes_positions(fn: types.FunctionType, shape: CallShape, user_key: object) -> bool:
-    """Whether a compiled wrapper can key ``fn``'s calls: its parameters are all positional.
-
-    (Its key is then the argument, or the tuple of the arguments, as
-    :func:`memokit._keys.call_shape` makes it when ``typed`` is false.)
-    """
-    if user_key is not None or shape.flat or shape.hash_checks is None:
-        return False
-    parameters = inspect.signature(fn, follow_wrapped=False).parameters.values()
-    return all(p.kind in _POSITIONAL for p in parameters)
-
-
-def _compiled_source(name: str, shape: CallShape) -> str:
-    """The Python part of a compiled wrapper: the calls it hands back, the key, its making."""
-    p = PREFIX
-    args = ", ".join(filter(None, [_IN_BODY, shape.call]))
-    lines = [
-        f"def {name}({shape.params}):",
-        "    # A call the compiled wrapper does not take as it is (keywords, defaults",
-        "    # left out), bound here and handed back with whether it was made in a dp frame.",
-        f"    return {p}front.call({args})",
-        "",
-        "",
-        f"def {p}key_of({shape.key_params}):",
-        f"    return {p}front.key({shape.call})",
-        "",
-        "",
-        f"def {p}make():",
-        f"    global {p}front",
-        f"    {p}front = {p}Front({name})",
-        f"    return {p}front, {p}front.counts, {p}front.tally",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _front_parts(shape: CallShape, access: Access, names: dict[str, Any]) -> dict[str, Any]:
-    """What a compiled wrapper needs, taken from the generated wrapper's own names."""
-    p = PREFIX
-    checks = shape.hash_checks or ()
-    canonical = access.table and checks != ()
-    table = names[f"{p}table"] if access.table else None
-    parts = {
-        "checks": tuple(label in checks for label in shape.labels),
-        "table": table,
-        "read": names[f"{p}read"],
-        "touch": names[f"{p}touch"] if table is not None else None,
-        "clock": names[f"{p}clock"] if table is not None else None,
-        "expire": names[f"{p}expire"] if table is not None else None,
-        "missing": names[f"{p}MISSING"],
-        "check": names[f"{p}check"],
-        "plain": names[f"{p}plain"],
-        "wrapped": names[f"{p}wrapped"],
-        "hashed": names[f"{p}hashed"],
-        "hashed_tuple": names[f"{p}hashed_tuple"],
-        # Where the generated lookup catches a KeyError (an LRU entry evicted
-        # before its touch; the "in" then "[]" lookup of a parameter that is
-        # its own key), the compiled one takes it for a miss too.
-        "swallow_keyerror": access.touch
-        or (access.table and not access.expiring and not canonical and len(shape.labels) == 1),
-    }
-    return parts
 
 
 def _wrap(
@@ -332,12 +263,12 @@ def _wrap(
     )
     name = generated_name(fn.__name__, "dp")
     front = _front if run is _front_run and not typed else None
-    if front is not None and _takes_positions(fn, shape, user_key):
-        parts = _front_parts(shape, access, namespace)
+    if front is not None and takes_positions(fn, shape, user_key):
+        parts = front_parts(shape, access, namespace)
         namespace[f"{PREFIX}Front"] = functools.partial(
             front, run, source=source, body=body, **parts
         )
-        text = _compiled_source(name, shape)
+        text = compiled_source(name, shape, _IN_BODY)
     else:
         miss = _miss_lines(shape.call)
         text = wrapper_source(name, shape, access, miss, user_key=user_key is not None)
