@@ -26,8 +26,9 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 CORE = "memokit/_core"
-SOURCES = [f"{CORE}/{name}.c" for name in ("module", "dp_engine", "dp_stack", "sweep")]
-HEADERS = [f"{CORE}/core.h", f"{CORE}/dp_engine.h"]
+PARTS = ("module", "dp_engine", "dp_stack", "dp_front", "dp_front_type", "dp_request", "sweep")
+SOURCES = [f"{CORE}/{name}.c" for name in PARTS]
+HEADERS = [f"{CORE}/core.h", f"{CORE}/dp_engine.h", f"{CORE}/dp_front.h"]
 
 
 def wanted() -> bool:

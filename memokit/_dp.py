@@ -26,10 +26,20 @@ frame is a dp frame. On CPython 3.12+ this reads the caller function's
 copy of the user's function whose ``__module__`` is a :class:`_BodyModule`
 (a ``str`` subclass equal to the real module name). Elsewhere the caller's
 code object is compared with the registered dp bodies.
+
+With the compiled core (:mod:`memokit._core`), a function whose parameters
+are all positional gets the wrapper written in C instead
+(``memokit/_core/dp_front.c``): the same key, lookup, counts and errors for a
+call that passes exactly its parameters by position, and the generated
+Python code (:func:`memokit._dp_compiled.compiled_source`) for any other call, which it binds and
+hands back. Everything else (``*args``, ``**kwargs``, keyword-only
+parameters, ``key=``, ``typed=True``) keeps the generated wrapper, whose
+requests the compiled loop runs as well.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 import types
@@ -38,6 +48,8 @@ from typing import Any, Concatenate, ParamSpec, Protocol, Self, TypeVar, overloa
 
 from memokit._codegen import compile_source, generated_name, wrapper_namespace, wrapper_source
 from memokit._controls import StoreArg, check_options, make_wrapper, option_record
+from memokit._core import dp_front
+from memokit._dp_compiled import compiled_source, front_parts, takes_positions
 from memokit._dp_engine import Request, Source, run, short_repr
 from memokit._hashed import unhashed
 from memokit._info import CacheInfo, CacheStats
@@ -172,6 +184,14 @@ else:
     )
 
 
+#: The class of compiled wrappers (memokit/_core/dp_front.c) for ``run``, or None:
+#: every dp function gets the generated Python wrapper. It drives only the loop
+#: it was made for (``_front_run``): with another ``run`` (the tests install the
+#: Python reference) dp functions get the generated wrapper.
+_front: type | None = dp_front(run)
+_front_run = run
+
+
 def _miss_lines(call: str) -> Callable[[str], list[str]]:
     """The wrapper's lines for a miss: a request for the sub-problem, yielded or run."""
     p = PREFIX
@@ -225,10 +245,12 @@ def _wrap(
     access, namespace = wrapper_namespace(shape, qualname, store)
     table = namespace[f"{PREFIX}table"] if access.direct_writes else None
     shown = qualname.rpartition("<locals>.")[2]  # how messages name the function
+    source = _DPSource(namespace[f"{PREFIX}put"], table, shown, key_form)
+    body = _body_copy(fn)
     namespace.update(
         {
-            f"{PREFIX}source": _DPSource(namespace[f"{PREFIX}put"], table, shown, key_form),
-            f"{PREFIX}body": _body_copy(fn),
+            f"{PREFIX}source": source,
+            f"{PREFIX}body": body,
             f"{PREFIX}Request": Request,
             f"{PREFIX}run": run,
             f"{PREFIX}frame_module": _frame_module,
@@ -240,9 +262,17 @@ def _wrap(
         }
     )
     name = generated_name(fn.__name__, "dp")
-    miss = _miss_lines(shape.call)
-    source = wrapper_source(name, shape, access, miss, user_key=user_key is not None)
-    code = compile_source(source, f"dp wrapper of {qualname}")
+    front = _front if run is _front_run and not typed else None
+    if front is not None and takes_positions(fn, shape, user_key):
+        parts = front_parts(shape, access, namespace)
+        namespace[f"{PREFIX}Front"] = functools.partial(
+            front, run, source=source, body=body, **parts
+        )
+        text = compiled_source(name, shape, _IN_BODY)
+    else:
+        miss = _miss_lines(shape.call)
+        text = wrapper_source(name, shape, access, miss, user_key=user_key is not None)
+    code = compile_source(text, f"dp wrapper of {qualname}")
     options = option_record(maxsize, typed, user_key, store_arg, **expiry)
     return make_wrapper(code, namespace, fn, store, options)
 

@@ -10,8 +10,9 @@ implementation a process uses:
   interpreter than CPython, or ``MEMOKIT_NO_EXTENSIONS=1`` in the
   environment when memokit is imported);
 * :func:`dp_run` returns the ``dp`` engine's loop, compiled or the given
-  Python one; :data:`scalar_sweep` is the bottom-up gradient sweep, or
-  ``None``.
+  Python one, and :func:`dp_front` the class of compiled ``dp`` wrappers
+  for that loop, or ``None``; :data:`scalar_sweep` is the bottom-up
+  gradient sweep, or ``None``.
 
 The core sits below every layer: the engines import from it and hand it the
 classes and error builders it needs, never the other way round.
@@ -31,7 +32,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal, TypeVar, cast
 
-__all__ = ["IMPLEMENTATION", "compiled", "dp_run", "scalar_sweep", "wanted"]
+__all__ = ["IMPLEMENTATION", "compiled", "dp_front", "dp_run", "scalar_sweep", "wanted"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -125,3 +126,37 @@ def dp_run(
         python_run, request_type, source_type, find_cycle, returned, yielded_twice
     )
     return cast(F, run)
+
+
+def dp_front(run: Any) -> type | None:
+    """Return the class of compiled ``dp`` wrappers for the loop ``run``, or ``None``.
+
+    ``None`` unless ``run`` is the compiled loop and this build of the core
+    has the compiled front end (CPython 3.11 to 3.13, not free-threaded) and
+    its way of telling a call made directly in a running dp frame works here
+    (checked now, once). ``memokit._dp`` then generates Python wrappers, the
+    reference, which hand their requests to ``run``.
+
+    >>> from memokit import _dp_engine
+    >>> (dp_front(_dp_engine.run) is None) == (IMPLEMENTATION == "python")
+    True
+    """
+    if compiled is None or type(run) is not compiled.DPEngine:
+        return None
+    front: type | None = getattr(compiled, "DPFront", None)
+    if front is None or not _frame_check_passes(compiled):
+        return None
+    return front
+
+
+def _frame_check_passes(core: ModuleType) -> bool:
+    """Whether the core tells a frame the C loop runs from one it calls (dp_engine.h)."""
+
+    def called(running_frame: Callable[[], bool]) -> bool:
+        return running_frame()
+
+    def frame(running_frame: Callable[[], bool]) -> Any:
+        yield running_frame(), called(running_frame)
+
+    found = core.frame_probe(frame(core.running_frame))
+    return bool(found == (True, False) and core.running_frame() is False)

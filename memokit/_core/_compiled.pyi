@@ -31,3 +31,26 @@ def scalar_sweep(
     None if a serial does not grow along an edge; NotImplemented for a graph
     it leaves to the Python reference.
     """
+
+# The compiled dp front end (memokit/_core/dp_front*.c): present on CPython
+# 3.11 to 3.13 (not free-threaded); memokit._core.dp_front checks for it.
+
+class DPFront:
+    """A dp function's wrapper in C; memokit._dp makes them."""
+
+    def __init__(self, engine: DPEngine, fallback: Callable[..., Any], /, **parts: Any) -> None: ...
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+    def call(self, in_frame: bool, /, *args: Any) -> Any:
+        """The dp call with every parameter bound by position."""
+    def key(self, *args: Any) -> Any:
+        """The key of a call with every parameter bound by position."""
+    def counts(self, reset: bool, /) -> tuple[int, int]:
+        """(hits, misses); with reset, set both to zero."""
+    def tally(self, hits: int, misses: int, /) -> None:
+        """Add to the counts."""
+
+def frame_probe(gen: Any, /) -> Any:
+    """Resume gen as the C loop does; return what it yields first."""
+
+def running_frame() -> bool:
+    """Whether the caller's frame is one a C loop is running now."""

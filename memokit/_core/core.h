@@ -93,4 +93,10 @@ extern PyTypeObject CoreDPEngine_Type;
 extern PyTypeObject CoreRunStack_Type;
 PyObject *core_scalar_sweep(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 
+/* The compiled dp front end (dp_front.c), where the C API allows it (DP_FRONT
+ * in dp_engine.h). */
+extern PyTypeObject CoreDPFront_Type;
+PyObject *core_frame_probe(PyObject *module, PyObject *gen);
+PyObject *core_running_frame(PyObject *module, PyObject *ignored);
+
 #endif

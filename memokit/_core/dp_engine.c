@@ -33,6 +33,7 @@ static int
 engine_traverse(DPEngine *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->request_type);
+    Py_VISIT(self->fast_request_type);
     Py_VISIT(self->source_type);
     Py_VISIT(self->find_cycle);
     Py_VISIT(self->returned_request);
@@ -46,6 +47,7 @@ static int
 engine_clear(DPEngine *self)
 {
     Py_CLEAR(self->request_type);
+    Py_CLEAR(self->fast_request_type);
     Py_CLEAR(self->source_type);
     Py_CLEAR(self->find_cycle);
     Py_CLEAR(self->returned_request);
@@ -123,7 +125,7 @@ drive(DPEngine *self, RunStack *stack, PyObject *runs, PyObject *root)
 
     item = Py_NewRef(root);
 next_item:
-    if (!Py_IS_TYPE(item, self->request_type)) { /* a value (a hit): hand it back */
+    if (!is_request(self, item)) { /* a value (a hit): hand it back */
         value = item;
         goto send;
     }
@@ -171,7 +173,9 @@ next_item:
     }
 send: {
     PyObject *result;
+    DP_SET_RUNNING(t); /* calls the frame makes directly give requests */
     PySendResult status = PyIter_Send(t, value, &result);
+    DP_CLEAR_RUNNING();
     Py_DECREF(value);
     if (status == PYGEN_NEXT) {
         item = result;
@@ -185,7 +189,7 @@ send: {
 returned: /* the top frame returned `value` */
     source = stack->items[stack->len - 2];
     key = stack->items[stack->len - 1];
-    if (Py_IS_TYPE(value, self->request_type)) {
+    if (is_request(self, value)) {
         PyObject *args[4] = {source, key, t, value};
         exc = PyObject_Vectorcall(self->returned_request, args, 4, NULL);
         Py_DECREF(value);
@@ -220,7 +224,9 @@ failed: /* the top frame failed with the exception set: drop it, throw into the 
     }
     t = stack->items[stack->len - 3];
 throw: /* throw `exc` into the top frame */
+    DP_SET_RUNNING(t);
     item = PyObject_CallMethodOneArg(t, str_throw, exc);
+    DP_CLEAR_RUNNING();
     Py_DECREF(exc);
     if (item != NULL) {
         goto next_item;
@@ -256,8 +262,8 @@ thread_runs(DPEngine *self)
     return runs;
 }
 
-static PyObject *
-engine_run(DPEngine *self, PyObject *root)
+PyObject *
+dp_engine_run(DPEngine *self, PyObject *root)
 {
     PyObject *runs = thread_runs(self);
     if (runs == NULL) {
@@ -275,7 +281,15 @@ engine_run(DPEngine *self, PyObject *root)
         Py_DECREF(stack);
         return NULL;
     }
+#ifdef DP_FRONT
+    /* A run started by plain code inside a frame of an outer run: that frame
+     * is running again when this run returns. */
+    void *outer_frame = dp_running_frame;
+#endif
     PyObject *result = drive(self, stack, runs, root);
+#ifdef DP_FRONT
+    dp_running_frame = outer_frame;
+#endif
     /* Leave the list of runs, normally from its end. */
     PyObject *exc = result == NULL ? core_take_exception() : NULL;
     for (Py_ssize_t i = PyList_GET_SIZE(runs) - 1; i >= 0; i--) {
@@ -303,12 +317,12 @@ engine_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject
         return NULL;
     }
     DPEngine *engine = (DPEngine *)self;
-    if (!Py_IS_TYPE(args[0], engine->request_type)) {
+    if (!is_request(engine, args[0])) {
         PyErr_Format(PyExc_TypeError, "run() takes a %.100s, got %.100s",
                      engine->request_type->tp_name, Py_TYPE(args[0])->tp_name);
         return NULL;
     }
-    return engine_run(engine, args[0]);
+    return dp_engine_run(engine, args[0]);
 }
 
 static PyObject *
@@ -346,6 +360,11 @@ engine_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         || (self->req_started = core_slot_offset(request_type, "started")) < 0
         || (self->src_table = core_slot_offset(source_type, "table")) < 0
         || (self->src_put = core_slot_offset(source_type, "put")) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    self->fast_request_type = dp_fast_request_type(request_type);
+    if (self->fast_request_type == NULL) {
         Py_DECREF(self);
         return NULL;
     }

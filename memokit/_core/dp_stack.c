@@ -12,7 +12,12 @@ static void
 runstack_dealloc(RunStack *self)
 {
     for (Py_ssize_t i = 0; i < self->len; i++) {
-        Py_DECREF(self->items[i]);
+        if (i % 3 == 0) {
+            runstack_release(self->items[i]);
+        }
+        else {
+            Py_DECREF(self->items[i]);
+        }
     }
     PyMem_Free(self->items);
     Py_TYPE(self)->tp_free((PyObject *)self);

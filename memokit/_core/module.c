@@ -18,9 +18,33 @@ serial is not larger than its inputs'; NotImplemented for a graph it leaves\n\
 to the Python reference (another node class, non-tuple inputs, non-float\n\
 local derivatives).");
 
+/* The dp front end's import-time check (dp_front.c), when it is built. */
+#include "dp_engine.h"
+#ifdef DP_FRONT
+PyDoc_STRVAR(frame_probe_doc,
+"frame_probe(gen)\n\
+--\n\
+\n\
+Resume gen as the dp engine's C loop resumes a frame; return what it yields\n\
+first. With running_frame(), how memokit._core checks at import that the C\n\
+front end can tell a call made directly in a running dp frame.");
+
+PyDoc_STRVAR(running_frame_doc,
+"running_frame()\n\
+--\n\
+\n\
+Whether the caller's frame is one a dp engine's C loop is running now.");
+#define DP_FRONT_METHODS \
+    {"frame_probe", core_frame_probe, METH_O, frame_probe_doc}, \
+    {"running_frame", core_running_frame, METH_NOARGS, running_frame_doc},
+#else
+#define DP_FRONT_METHODS
+#endif
+
 static PyMethodDef module_methods[] = {
     {"scalar_sweep", (PyCFunction)(void (*)(void))core_scalar_sweep, METH_FASTCALL,
      scalar_sweep_doc},
+    DP_FRONT_METHODS
     {NULL, NULL, 0, NULL},
 };
 
@@ -46,5 +70,12 @@ PyInit__compiled(void)
         Py_DECREF(module);
         return NULL;
     }
+#ifdef DP_FRONT
+    if (PyType_Ready(&CoreDPFront_Type) < 0
+        || PyModule_AddObjectRef(module, "DPFront", (PyObject *)&CoreDPFront_Type) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+#endif
     return module;
 }

@@ -23,6 +23,12 @@ PYTHON_RUN: Callable[[Any], Any] = getattr(_dp_engine.run, "reference", _dp_engi
 DP_RUNS: dict[str, Callable[[Any], Any]] = {"python": PYTHON_RUN}
 if _core.compiled is not None:
     DP_RUNS["c"] = _dp_engine.run
+    # The C loop under the generated Python wrappers, as functions that the
+    # compiled front end does not take (keywords, *args, key=) run.
+    DP_RUNS["c-loop"] = _dp_engine.run
+
+#: The compiled wrapper class each variant's dp functions get (memokit._dp._front).
+DP_FRONTS: dict[str, type | None] = {"python": None, "c": _dp._front, "c-loop": None}
 
 NOT_LIVE = "the compiled core is not live (not built, or MEMOKIT_NO_EXTENSIONS=1)"
 
@@ -40,7 +46,12 @@ def compiled() -> ModuleType:
 
 @pytest.fixture(params=sorted(DP_RUNS))
 def dp_impl(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Run the test with dp functions (decorated inside it) on one engine: "c" or "python"."""
+    """Run the test with dp functions (decorated inside it) on one engine.
+
+    "python": the reference wrappers and loop; "c": the compiled front end
+    and loop; "c-loop": the reference wrappers driven by the compiled loop.
+    """
     name: str = request.param
     monkeypatch.setattr(_dp, "run", DP_RUNS[name])
+    monkeypatch.setattr(_dp, "_front", DP_FRONTS[name])
     yield name

@@ -88,3 +88,69 @@ def graph_recipes(draw: st.DrawFn, *, max_nodes: int = 40) -> list[NodeRecipe]:
         )
         recipes.append(NodeRecipe(inputs, grads))
     return recipes
+
+
+# ---------------------------------------------------------------- dp call scripts
+
+
+class Counted:
+    """A key type of the user's own: equal by value, counting calls of its __hash__."""
+
+    hashes = 0
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Counted) and other.value == self.value
+
+    def __hash__(self) -> int:
+        Counted.hashes += 1
+        return hash(self.value)
+
+    def __repr__(self) -> str:
+        return f"Counted({self.value})"
+
+
+#: The second arguments a script passes: values that compare equal across types
+#: (1, 1.0 and True share a key unless typed), plain and wrapped key types, a
+#: big int, None, an unhashable list (index 9) and keys of a user's type.
+SECONDS: tuple[object, ...] = (
+    0,
+    1,
+    1.0,
+    True,
+    "s",
+    (1, 2),
+    None,
+    2.5,
+    10**30,
+    [1],
+    Counted(1),
+    Counted(2),
+)
+
+#: What a step does (tests/core/test_dp_front.py, run_script): call the
+#: two-parameter function by position, by keyword or with its default, call the
+#: one-parameter function, invalidate an entry, clear the cache, or move the clock.
+CALL_FORMS = ("pos", "pos", "kw", "default", "one", "invalidate", "clear", "tick")
+
+
+class CallScript(NamedTuple):
+    """Calls to two dp functions, and what they are stored in."""
+
+    #: "dict", "lru" (maxsize 3), "ttl" (a fake clock) or "subclass" (a store
+    #: without a table: its methods are called).
+    store: str
+    #: (form, first argument in -1..5 (-1 fails), index into SECONDS).
+    steps: tuple[tuple[str, int, int], ...]
+
+
+@st.composite
+def dp_call_scripts(draw: st.DrawFn) -> CallScript:
+    """Random call sequences: hits, misses, evictions, invalidations, expiry, errors."""
+    store = draw(st.sampled_from(["dict", "lru", "ttl", "subclass"]))
+    step = st.tuples(
+        st.sampled_from(CALL_FORMS), st.integers(-1, 5), st.integers(0, len(SECONDS) - 1)
+    )
+    return CallScript(store, tuple(draw(st.lists(step, min_size=1, max_size=25))))

@@ -1,7 +1,8 @@
 """The compiled core leaks nothing: live objects and traced memory return to where they were.
 
 One round mixes everything the C code does, on success and on every error
-path: dp computations that hit, miss, evict, store through put(), fail at
+path: dp computations that hit, miss, evict, expire, are invalidated, are called
+by keyword or with an unhashable argument, store through put(), fail at
 the bottom, catch a sub-problem's error, meet a cycle on their stack or
 through plain code, misuse a request, or see their store fail; and gradient
 sweeps that finish, find a graph unordered, or leave it to the reference.
@@ -24,6 +25,7 @@ import pytest
 from memokit import CycleError, LRUStore, dp
 from memokit.autodiff import Value
 from tests.core.conftest import requires_compiled
+from tests.helpers.memo import FakeClock
 
 pytestmark = requires_compiled
 
@@ -92,6 +94,20 @@ def make_round() -> Callable[[int], int]:
     def store_fails(n: int) -> Generator[int, int, int]:
         return (yield store_fails(n - 1)) + 1 if n else 0
 
+    clock = FakeClock()
+
+    @dp(ttl=2.0, clock=clock)
+    def pairs(a: int, b: object) -> Generator[int, int, int]:
+        # Two parameters, canonical keys: the compiled front end's key and expiry paths.
+        return 0 if a == 0 else (yield pairs(a - 1, b)) + 1
+
+    def pairs_round(i: int) -> None:
+        pairs(i % 10, (i % 3, 0.5))  # a wrapped key
+        pairs(b=1.0, a=i % 10)  # by keyword: the generated code binds it
+        clock.advance(1.0)  # entries expire every other round
+        pairs.cache_invalidate(i % 10, 1.0)
+        pairs(1, [i])  # unhashable: TypeError
+
     def sweep(size: int) -> None:
         x, y = Value(1.0), Value(2.0)
         node = x
@@ -114,6 +130,7 @@ def make_round() -> Callable[[int], int]:
         returns_request,
         lambda i: yields_twice(1 + i % 3),
         lambda i: store_fails(i % 6),
+        pairs_round,
         lambda i: sweep(i % 20),
     ]
 
@@ -127,7 +144,7 @@ def make_round() -> Callable[[int], int]:
                     pass
                 ran += 1
             if i % 50 == 0:
-                for f in (fib, fails, catches, yields_twice, store_fails, returns_request):
+                for f in (fib, fails, catches, yields_twice, store_fails, returns_request, pairs):
                     f.cache_clear()
         return ran
 
