@@ -28,6 +28,9 @@ from setuptools.command.build_ext import build_ext
 CORE = "memokit/_core"
 SOURCES = [f"{CORE}/{name}.c" for name in ("module", "dp_engine", "dp_stack", "sweep")]
 HEADERS = [f"{CORE}/core.h", f"{CORE}/dp_engine.h"]
+# The @memoize call path.
+SOURCES += [f"{CORE}/{name}.c" for name in ("memo", "memo_miss", "memo_method")]
+HEADERS += [f"{CORE}/memo.h"]
 
 
 def wanted() -> bool:

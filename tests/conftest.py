@@ -7,12 +7,33 @@ from pathlib import Path
 
 import pytest
 
+from memokit import _callthrough
 from tests.helpers.redis_server import RedisServer, require_redis, start_server
 
 # tests/typing/ holds files that mypy checks and nobody runs: some of their
 # lines are wrong calls on purpose. Keep pytest (and --doctest-modules) from
 # importing them.
 collect_ignore_glob = ["typing/*.py"]
+
+#: @memoize's wrapper per implementation: the generated Python reference
+#: (None), and the compiled Memo when the core is live (see tests/core/conftest.py).
+MEMO_IMPLS: dict[str, object] = {"python": None}
+if _callthrough.COMPILED is not None:
+    MEMO_IMPLS["c"] = _callthrough.COMPILED
+
+
+@pytest.fixture(params=sorted(MEMO_IMPLS))
+def memo_impl(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Run the test with caches (made inside it) on one @memoize wrapper: "c" or "python"."""
+    name: str = request.param
+    monkeypatch.setattr(_callthrough, "COMPILED", MEMO_IMPLS[name])
+    yield name
+
+
+@pytest.fixture
+def python_wrappers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make caches (made inside the test) with the generated Python wrapper, the reference."""
+    monkeypatch.setattr(_callthrough, "COMPILED", None)
 
 
 @pytest.fixture(scope="session")

@@ -93,4 +93,10 @@ extern PyTypeObject CoreDPEngine_Type;
 extern PyTypeObject CoreRunStack_Type;
 PyObject *core_scalar_sweep(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 
+/* The @memoize call path (memo.c, memo_miss.c, memo_method.c; see memo.h). */
+extern PyTypeObject CoreMemo_Type;
+extern PyTypeObject CoreMemoMethod_Type;
+extern PyTypeObject CoreLRUPut_Type;
+int memo_method_init(void);
+
 #endif
