@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from memokit import _callthrough
+from memokit import _callthrough, _methods
 from tests.helpers.redis_server import RedisServer, require_redis, start_server
 
 # tests/typing/ holds files that mypy checks and nobody runs: some of their
@@ -15,25 +15,33 @@ from tests.helpers.redis_server import RedisServer, require_redis, start_server
 # importing them.
 collect_ignore_glob = ["typing/*.py"]
 
-#: @memoize's wrapper per implementation: the generated Python reference
-#: (None), and the compiled Memo when the core is live (see tests/core/conftest.py).
-MEMO_IMPLS: dict[str, object] = {"python": None}
+#: @memoize per implementation: the generated Python wrapper and the method
+#: descriptor (the reference), and the compiled Memo and method front when the
+#: core is live (see tests/core/conftest.py). Values: (COMPILED, FRONT).
+MEMO_IMPLS: dict[str, tuple[object, object]] = {"python": (None, None)}
 if _callthrough.COMPILED is not None:
-    MEMO_IMPLS["c"] = _callthrough.COMPILED
+    MEMO_IMPLS["c"] = (_callthrough.COMPILED, _methods.FRONT)
+
+
+def use_memo_impl(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Make caches (made from now on in the test) with one implementation of @memoize."""
+    compiled, front = MEMO_IMPLS[name]
+    monkeypatch.setattr(_callthrough, "COMPILED", compiled)
+    monkeypatch.setattr(_methods, "FRONT", front)
 
 
 @pytest.fixture(params=sorted(MEMO_IMPLS))
 def memo_impl(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Run the test with caches (made inside it) on one @memoize wrapper: "c" or "python"."""
     name: str = request.param
-    monkeypatch.setattr(_callthrough, "COMPILED", MEMO_IMPLS[name])
+    use_memo_impl(monkeypatch, name)
     yield name
 
 
 @pytest.fixture
 def python_wrappers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make caches (made inside the test) with the generated Python wrapper, the reference."""
-    monkeypatch.setattr(_callthrough, "COMPILED", None)
+    use_memo_impl(monkeypatch, "python")
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from typing import Any, cast
 
 from hypothesis import given, settings
 
-from memokit import _callthrough, memoize
+from memokit import _callthrough, _methods, memoize
 from tests.core.conftest import requires_compiled
 from tests.core.strategies import RAISE, MemoProgram, memo_programs
 from tests.helpers.memo import FakeClock
@@ -30,6 +30,8 @@ from tests.helpers.memo import FakeClock
 DIFFERENTIAL = settings(max_examples=300, deadline=None)
 #: The compiled wrapper's type (None when the core is not live: then every test here skips).
 MEMO = _callthrough.COMPILED
+#: The compiled front of a memoized method.
+FRONT = _methods.FRONT
 
 
 class Failure(Exception):
@@ -39,12 +41,12 @@ class Failure(Exception):
 @contextlib.contextmanager
 def wrappers(compiled: bool) -> Iterator[None]:
     """Make caches, while inside, with the compiled wrapper or the Python reference."""
-    saved = _callthrough.COMPILED
-    _callthrough.COMPILED = MEMO if compiled else None
+    saved = _callthrough.COMPILED, _methods.FRONT
+    _callthrough.COMPILED, _methods.FRONT = (MEMO, FRONT) if compiled else (None, None)
     try:
         yield
     finally:
-        _callthrough.COMPILED = saved
+        _callthrough.COMPILED, _methods.FRONT = saved
 
 
 def outcome_of(call: Callable[[], Any]) -> tuple[Any, ...]:
