@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from memokit import _callthrough, _methods
+from memokit.stores import _lru
 from tests.helpers.redis_server import RedisServer, require_redis, start_server
 
 # tests/typing/ holds files that mypy checks and nobody runs: some of their
@@ -17,17 +18,18 @@ collect_ignore_glob = ["typing/*.py"]
 
 #: @memoize per implementation: the generated Python wrapper and the method
 #: descriptor (the reference), and the compiled Memo and method front when the
-#: core is live (see tests/core/conftest.py). Values: (COMPILED, FRONT).
-MEMO_IMPLS: dict[str, tuple[object, object]] = {"python": (None, None)}
+#: core is live (see tests/core/conftest.py). Values: (COMPILED, FRONT, PUT).
+MEMO_IMPLS: dict[str, tuple[object, object, object]] = {"python": (None, None, None)}
 if _callthrough.COMPILED is not None:
-    MEMO_IMPLS["c"] = (_callthrough.COMPILED, _methods.FRONT)
+    MEMO_IMPLS["c"] = (_callthrough.COMPILED, _methods.FRONT, _lru.PUT)
 
 
 def use_memo_impl(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     """Make caches (made from now on in the test) with one implementation of @memoize."""
-    compiled, front = MEMO_IMPLS[name]
+    compiled, front, put = MEMO_IMPLS[name]
     monkeypatch.setattr(_callthrough, "COMPILED", compiled)
     monkeypatch.setattr(_methods, "FRONT", front)
+    monkeypatch.setattr(_lru, "PUT", put)
 
 
 @pytest.fixture(params=sorted(MEMO_IMPLS))

@@ -23,6 +23,7 @@ from typing import Any, cast
 from hypothesis import given, settings
 
 from memokit import _callthrough, _methods, memoize
+from memokit.stores import _lru
 from tests.core.conftest import requires_compiled
 from tests.core.strategies import RAISE, MemoProgram, memo_programs
 from tests.helpers.memo import FakeClock
@@ -32,6 +33,8 @@ DIFFERENTIAL = settings(max_examples=300, deadline=None)
 MEMO = _callthrough.COMPILED
 #: The compiled front of a memoized method.
 FRONT = _methods.FRONT
+#: The LRU store's insertion in C.
+PUT = _lru.PUT
 
 
 class Failure(Exception):
@@ -41,12 +44,13 @@ class Failure(Exception):
 @contextlib.contextmanager
 def wrappers(compiled: bool) -> Iterator[None]:
     """Make caches, while inside, with the compiled wrapper or the Python reference."""
-    saved = _callthrough.COMPILED, _methods.FRONT
-    _callthrough.COMPILED, _methods.FRONT = (MEMO, FRONT) if compiled else (None, None)
+    saved = _callthrough.COMPILED, _methods.FRONT, _lru.PUT
+    live = (MEMO, FRONT, PUT) if compiled else (None, None, None)
+    _callthrough.COMPILED, _methods.FRONT, _lru.PUT = live
     try:
         yield
     finally:
-        _callthrough.COMPILED, _methods.FRONT = saved
+        _callthrough.COMPILED, _methods.FRONT, _lru.PUT = saved
 
 
 def outcome_of(call: Callable[[], Any]) -> tuple[Any, ...]:
