@@ -482,12 +482,20 @@ _GET_LOOKUP = """\
 
 
 def _get_wrapper() -> Callable[[int], int]:
-    """memoize's wrapper for f(x) over a dict store, its lookup done with get."""
+    """memoize's generated (Python) wrapper for f(x) over a dict store, its lookup done with get."""
     import linecache
 
-    @memokit.memoize
-    def f(x: int) -> int:
-        return x
+    from memokit import _callthrough
+
+    compiled, _callthrough.COMPILED = _callthrough.COMPILED, None  # the generated source
+    try:
+
+        @memokit.memoize
+        def f(x: int) -> int:
+            return x
+
+    finally:
+        _callthrough.COMPILED = compiled
 
     code = f.__code__  # type: ignore[attr-defined]
     source = "".join(linecache.getlines(code.co_filename))
