@@ -29,6 +29,9 @@ CORE = "memokit/_core"
 PARTS = ("module", "dp_engine", "dp_stack", "dp_front", "dp_front_type", "dp_request", "sweep")
 SOURCES = [f"{CORE}/{name}.c" for name in PARTS]
 HEADERS = [f"{CORE}/core.h", f"{CORE}/dp_engine.h", f"{CORE}/dp_front.h"]
+# The @memoize call path.
+SOURCES += [f"{CORE}/{name}.c" for name in ("memo", "memo_miss", "memo_method")]
+HEADERS += [f"{CORE}/memo.h"]
 
 
 def wanted() -> bool:

@@ -26,7 +26,14 @@ Cases:
 * ``dp-hit``: a hit of ``fib(5)`` called from plain code;
 * ``dag-chain``, ``dag-hit``: one node of a cold chain under
   ``DagEvaluator``; ``evaluate`` of a stored node;
-* ``plain-call``: an undecorated ``f(5)`` (the loop's own cost).
+* ``plain-call``: an undecorated ``f(5)`` (the loop's own cost);
+* ``lru_cache-hit-f``, ``lru_cache-hit-g``, ``lru_cache-hit-lru``,
+  ``lru_cache-hit-method``, ``lru_cache-hit-keyword``, ``lru_cache-miss-f``,
+  ``lru_cache-miss-lru``: the anchors, ``functools.lru_cache`` doing what the
+  ``memoize-`` case of the same name does.
+
+memokit runs its compiled core when it is built; ``MEMOKIT_NO_EXTENSIONS=1``
+counts the Python reference (the header line says which ran).
 
 ``--alternatives`` counts, instead, the designs the engines chose against
 (``docs/performance.md``, "Why the engines look the way they do"), each next
@@ -62,6 +69,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import re
 import shutil
@@ -288,6 +296,45 @@ def _plain_call(n: int) -> None:
         f(5)
 
 
+
+def _lru_cache(call: str, maxsize: int | None = None) -> Callable[[int], None]:
+    """functools.lru_cache doing what the memoize case named like ``call`` does."""
+
+    def run(n: int) -> None:
+        @functools.lru_cache(maxsize=maxsize)
+        def f(x: int) -> int:
+            return x
+
+        @functools.lru_cache(maxsize=maxsize)
+        def g(x: int, s: str) -> int:
+            return x
+
+        class Obj:
+            @functools.lru_cache(maxsize=maxsize)  # noqa: B019 - the anchor, as users write it
+            def m(self, x: int) -> int:
+                return x
+
+        obj = Obj()
+        f(5), g(5, "s"), obj.m(5), f(x=5)
+        if call == "f":
+            for _ in range(n):
+                f(5)
+        elif call == "g":
+            for _ in range(n):
+                g(5, "s")
+        elif call == "method":
+            for _ in range(n):
+                obj.m(5)
+        elif call == "keyword":
+            for _ in range(n):
+                f(x=5)
+        else:
+            for i in range(n):
+                f(i)
+
+    return run
+
+
 CASES: dict[str, Callable[[int], None]] = {
     "plain-call": _plain_call,
     "memoize-hit-f": _memoize_hit_f,
@@ -309,6 +356,13 @@ CASES: dict[str, Callable[[int], None]] = {
     "dp-hit": _dp_hit,
     "dag-chain": _dag_chain,
     "dag-hit": _dag_hit,
+    "lru_cache-hit-f": _lru_cache("f"),
+    "lru_cache-hit-g": _lru_cache("g"),
+    "lru_cache-hit-lru": _lru_cache("f", 128),
+    "lru_cache-hit-method": _lru_cache("method"),
+    "lru_cache-hit-keyword": _lru_cache("keyword"),
+    "lru_cache-miss-f": _lru_cache("miss"),
+    "lru_cache-miss-lru": _lru_cache("miss", 128),
 }
 
 # ---------------------------------------------------------------- rejected designs
@@ -428,12 +482,20 @@ _GET_LOOKUP = """\
 
 
 def _get_wrapper() -> Callable[[int], int]:
-    """memoize's wrapper for f(x) over a dict store, its lookup done with get."""
+    """memoize's generated (Python) wrapper for f(x) over a dict store, its lookup done with get."""
     import linecache
 
-    @memokit.memoize
-    def f(x: int) -> int:
-        return x
+    from memokit import _callthrough
+
+    compiled, _callthrough.COMPILED = _callthrough.COMPILED, None  # the generated source
+    try:
+
+        @memokit.memoize
+        def f(x: int) -> int:
+            return x
+
+    finally:
+        _callthrough.COMPILED = compiled
 
     code = f.__code__  # type: ignore[attr-defined]
     source = "".join(linecache.getlines(code.co_filename))
@@ -622,7 +684,10 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [c for c in args.cases if c not in known]
     if unknown:
         parser.error(f"unknown case(s) {unknown}; choose from {list(known)}")
-    print(f"Python {sys.version.split()[0]}; instructions per operation, N = {args.n:,}")
+    print(
+        f"Python {sys.version.split()[0]}, memokit {memokit.IMPLEMENTATION}; "
+        f"instructions per operation, N = {args.n:,}"
+    )
     for case in args.cases or list(ALTERNATIVES if args.alternatives else CASES):
         per_call = (_instructions(case, args.n) - _instructions(case, 0)) / args.n
         print(f"  {case:<20} {per_call:10,.0f}", flush=True)

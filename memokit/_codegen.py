@@ -52,6 +52,7 @@ from memokit.stores._memory import MISSING, Store, fast_path
 
 __all__ = [
     "Access",
+    "binder_source",
     "compile_source",
     "generated_name",
     "wrapper_namespace",
@@ -282,26 +283,6 @@ def wrapper_source(
         "# recursion would go quadratic.",
         *miss(key),
     ]
-    if _canonical(shape, access):
-        key_of = [
-            "# The key of a call, for cache_invalidate, as the store keeps it (hashed",
-            "# here: a store need not hash a key to find that it is absent).",
-            *_key_lines(shape, access, user_key),
-            f"return {key}",
-        ]
-    else:
-        plain = Access()  # the key as the call makes it
-        raw = _key_name(shape, plain)
-        key_of = [
-            "# The key of a call, for cache_invalidate: hashed here, since a store",
-            "# need not hash a key to find that it is absent.",
-            *_key_lines(shape, plain, user_key),
-            "try:",
-            f"    {p}hash({raw})",
-            "except TypeError:",
-            *_indent(_unhashable(shape, user_key), 1),
-            f"return {raw}",
-        ]
     lines = [
         f"def {p}make():",
         f"    {p}hits = 0",
@@ -325,8 +306,62 @@ def wrapper_source(
         f"    return {name}, {p}counts, {p}tally",
         "",
         "",
-        f"def {p}key_of({shape.key_params}):",
-        *_indent(key_of, 1),
+        *_key_of(shape, access, user_key),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _key_of(shape: CallShape, access: Access, user_key: bool) -> list[str]:
+    """Lines defining ``_mk_key_of``: the key of a call, as ``cache_invalidate`` deletes it."""
+    if _canonical(shape, access):
+        key = _key_name(shape, access)
+        body = [
+            "# The key of a call, for cache_invalidate, as the store keeps it (hashed",
+            "# here: a store need not hash a key to find that it is absent).",
+            *_key_lines(shape, access, user_key),
+            f"return {key}",
+        ]
+    else:
+        plain = Access()  # the key as the call makes it
+        raw = _key_name(shape, plain)
+        body = [
+            "# The key of a call, for cache_invalidate: hashed here, since a store",
+            "# need not hash a key to find that it is absent.",
+            *_key_lines(shape, plain, user_key),
+            "try:",
+            f"    {p}hash({raw})",
+            "except TypeError:",
+            *_indent(_unhashable(shape, user_key), 1),
+            f"return {raw}",
+        ]
+    return [f"def {p}key_of({shape.key_params}):", *_indent(body, 1)]
+
+
+def binder_source(shape: CallShape, access: Access, *, user_key: bool) -> str:
+    """Return the source of ``_mk_bind`` and ``_mk_key_of``, for the compiled wrapper.
+
+    The compiled core (``memokit/_core/memo.c``) keys a call with exactly the
+    function's positional parameters itself; it hands every other call to
+    ``_mk_bind``, which has the wrapper's own signature (so a wrong call gets
+    the wrapper's error), binds the call and returns its key as the store
+    keeps it, hashed once here so that an unhashable argument is named.
+    ``_mk_key_of`` is the reference wrapper's (see :func:`wrapper_source`).
+    """
+    key = _key_name(shape, access)
+    body = [
+        *_key_lines(shape, access, user_key),
+        "try:",
+        f"    {p}hash({key})",
+        "except TypeError:",
+        *_indent(_unhashable(shape, user_key), 1),
+        f"return {key}",
+    ]
+    lines = [
+        f"def {p}bind({shape.params}):",
+        *_indent(body, 1),
+        "",
+        "",
+        *_key_of(shape, access, user_key),
     ]
     return "\n".join(lines) + "\n"
 

@@ -25,7 +25,7 @@ from memokit._callthrough import Options, Recipe, build
 from memokit._controls import KeyFunction, StoreArg, check_options
 from memokit._info import CacheInfo, CacheStats
 from memokit._keys import qualified_name
-from memokit._methods import MemoizedMethod, is_method
+from memokit._methods import is_method, memoized_method
 from memokit._refuse import check_key_binds, refuse
 from memokit.stores._protocol import Store
 
@@ -109,7 +109,7 @@ def _decorate(fn: Any, options: Options) -> Any:
     if options.key is not None:
         check_key_binds(fn, options.key, method=is_method(fn))
     if is_method(fn):
-        return MemoizedMethod(fn, options)
+        return memoized_method(fn, options)
     recipe = Recipe(fn, typed=options.typed, key=options.key, skip_first=False)
     return build(recipe, fn, options.new_store(qualified_name(fn)), options.record())
 

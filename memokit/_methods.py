@@ -30,6 +30,7 @@ from collections.abc import Callable
 from types import MethodType
 from typing import TYPE_CHECKING, Any
 
+from memokit import _core
 from memokit._callthrough import Recipe, build
 from memokit._info import CacheInfo, CacheStats
 from memokit._keys import qualified_name
@@ -37,7 +38,11 @@ from memokit._keys import qualified_name
 if TYPE_CHECKING:
     from memokit._callthrough import Options
 
-__all__ = ["MemoizedMethod", "is_method"]
+__all__ = ["FRONT", "MemoizedMethod", "is_method", "memoized_method"]
+
+#: The compiled front of a memoized method (memokit/_core/memo_method.c), or
+#: None: the class holds the :class:`MemoizedMethod` itself.
+FRONT: Any = _core.MemoMethod
 
 
 def is_method(fn: Callable[..., Any]) -> bool:
@@ -60,6 +65,23 @@ class _Strong:
 
     def __call__(self) -> object:
         return self.target
+
+
+def memoized_method(fn: Callable[..., Any], options: Options) -> Any:
+    """What a class holds for ``@memoize`` on a method: a :class:`MemoizedMethod`, or its front.
+
+    With the compiled core, the front (a ``MemoMethod``) finds an instance's
+    cache in C, as :meth:`MemoizedMethod.__get__` does, and calls it without
+    making a bound method; it hands everything else (a first call, an
+    instance without a ``__dict__``, the ``cache_*`` controls) to the
+    :class:`MemoizedMethod` behind it, which makes and keeps the caches.
+    """
+    reference = MemoizedMethod(fn, options)
+    if FRONT is None:
+        return reference
+    front = FRONT(reference, InstanceCache)
+    functools.update_wrapper(front, fn)  # its own name, doc and signature
+    return front
 
 
 class InstanceCache:
@@ -93,7 +115,7 @@ class MemoizedMethod:
 
     # The attributes __get__ reads on every access are slots (the fastest
     # attribute reads); __dict__ holds what functools.update_wrapper copies.
-    __slots__ = ("__dict__", "_outside", "_slot")
+    __slots__ = ("__dict__", "_outside", "_owner", "_slot")
 
     def __init__(self, fn: Callable[..., Any], options: Options) -> None:
         self._fn = fn

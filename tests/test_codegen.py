@@ -2,7 +2,10 @@
 
 The expected sources below are written out by hand: they are what a reader
 of a traceback or a pdb session sees, so they are pinned as text. A change
-to the generator shows up here as a diff to read.
+to the generator shows up here as a diff to read. The generated wrapper is
+the reference implementation, so every test here makes its caches with it
+even when the compiled core is live (tests/test_memoize_compiled.py covers
+what the compiled wrapper shows instead).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import pytest
 import memokit._codegen
 from memokit import MISSING, DictStore, LRUStore, dp, memoize
 from memokit._codegen import compile_source
+
+pytestmark = pytest.mark.usefixtures("python_wrappers")
 
 # ---------------------------------------------------------------- stores of each kind
 

@@ -15,6 +15,10 @@ import pytest
 
 from memokit import CacheInfo, CacheStats, DictStore, LRUStore, dp, memoize
 
+# Every cache made in a test here runs on both wrappers: the generated Python
+# reference and, when the core is live, the compiled one (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("memo_impl")
+
 CONTROLS = {
     "cache_info",
     "cache_stats",

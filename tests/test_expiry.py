@@ -25,9 +25,16 @@ from memokit._expiry import Expiry
 from tests.helpers.memo import FakeClock
 from tests.helpers.strategies import clock_steps, expiry_keys, store_values, ttl_choices
 
+# Every cache made in a test function here runs on both wrappers: the generated
+# Python reference and, when the core is live, the compiled one (tests/conftest.py);
+# the state machines below take no fixtures, and tests/core/test_memo_differential.py
+# compares the two wrappers under expiry.
+both = pytest.mark.usefixtures("memo_impl")
+
 # ---------------------------------------------------------------- memoize(ttl=...)
 
 
+@both
 def test_an_expired_entry_is_a_miss_and_is_counted() -> None:
     """After ttl seconds the function runs again; the dropped entry counts as an expiration."""
     clock = FakeClock()
@@ -48,6 +55,7 @@ def test_an_expired_entry_is_a_miss_and_is_counted() -> None:
     assert double.cache_info() == (1, 2, None, 1)  # functools' four fields, unchanged
 
 
+@both
 def test_a_hit_reads_the_clock_once() -> None:
     """An expiry check costs one clock read per hit."""
     clock = FakeClock()
@@ -59,6 +67,7 @@ def test_a_hit_reads_the_clock_once() -> None:
     assert clock.reads - before == 5
 
 
+@both
 @pytest.mark.parametrize("maxsize", [None, 4], ids=["dict", "lru"])
 def test_ttl_on_every_in_memory_store_kind(maxsize: int | None) -> None:
     """Dict and LRU caches expire alike, and cache_clear resets the expiration count."""
@@ -81,6 +90,7 @@ def test_ttl_on_every_in_memory_store_kind(maxsize: int | None) -> None:
     assert ident.cache_stats() == CacheStats(0, 0, maxsize, 0, 0, 0)
 
 
+@both
 def test_ttl_function_of_the_result() -> None:
     """ttl= may be a function of the result: its seconds, None for never, <= 0 for not at all."""
     clock = FakeClock()
@@ -104,6 +114,7 @@ def test_ttl_function_of_the_result() -> None:
     assert calls.count("forever") == 1
 
 
+@both
 @pytest.mark.parametrize("bad", ["soon", float("nan"), True, [1]])
 def test_a_ttl_function_returning_a_non_number_fails_the_call(bad: object) -> None:
     """A ttl= function that returns no number of seconds fails the call; nothing is stored."""
@@ -113,6 +124,7 @@ def test_a_ttl_function_returning_a_non_number_fails_the_call(bad: object) -> No
     assert f.cache_info().currsize == 0
 
 
+@both
 def test_expired_entries_do_not_pile_up_in_an_unbounded_cache() -> None:
     """A dict cache with ttl= holds only live entries, however many keys pass through."""
     clock = FakeClock()
@@ -128,6 +140,7 @@ def test_expired_entries_do_not_pile_up_in_an_unbounded_cache() -> None:
     assert len(heap) <= 2 * 10 + 64
 
 
+@both
 def test_a_long_lived_entry_does_not_block_reclaiming_the_others() -> None:
     """With a ttl function, an entry that never expires does not stop the others from going."""
     clock = FakeClock()
@@ -138,6 +151,7 @@ def test_a_long_lived_entry_does_not_block_reclaiming_the_others() -> None:
     assert f.cache_keys() == [0]  # the others expired and went
 
 
+@both
 def test_lru_drops_expired_entries_before_evicting_live_ones() -> None:
     """A full LRU cache makes room from expired entries first: no live entry is evicted."""
     clock = FakeClock()
@@ -154,6 +168,7 @@ def test_lru_drops_expired_entries_before_evicting_live_ones() -> None:
     assert f.cache_keys() == [3, 4, 5]
 
 
+@both
 def test_invalidate_and_delete_of_an_expired_entry() -> None:
     """cache_invalidate of an expired entry reports no entry, and counts the expiration."""
     clock = FakeClock()
@@ -164,6 +179,7 @@ def test_invalidate_and_delete_of_an_expired_entry() -> None:
     assert f.cache_stats().expirations == 1
 
 
+@both
 def test_ttl_on_a_method_expires_each_instance_cache() -> None:
     """ttl= on a method applies to each instance's own cache."""
     clock = FakeClock()
@@ -189,6 +205,7 @@ def test_ttl_on_a_method_expires_each_instance_cache() -> None:
     assert Quote.price.cache_stats().expirations == 2
 
 
+@both
 def test_ttl_on_an_async_function() -> None:
     """An async memoized function's results expire too: the coroutine runs again."""
     clock = FakeClock()
@@ -211,6 +228,7 @@ def test_ttl_on_an_async_function() -> None:
     assert fetch.cache_stats().expirations == 1
 
 
+@both
 def test_ttl_on_dp_recomputes_expired_sub_problems() -> None:
     """dp(ttl=...) expires stored sub-problems: a later call recomputes what expired."""
     clock = FakeClock()
@@ -229,6 +247,7 @@ def test_ttl_on_dp_recomputes_expired_sub_problems() -> None:
     assert total.cache_stats().expirations == 6
 
 
+@both
 def test_cache_parameters_report_ttl_and_clock() -> None:
     """cache_parameters() names ttl= and clock= when they were given, and only then."""
     clock = FakeClock()
@@ -243,6 +262,7 @@ def test_cache_parameters_report_ttl_and_clock() -> None:
     assert "ttl" not in memoize(lambda n: n).cache_parameters()
 
 
+@both
 def test_the_default_clock_is_monotonic() -> None:
     """Without clock=, entries are timed by time.monotonic (immune to wall-clock changes)."""
     import time
@@ -251,6 +271,7 @@ def test_the_default_clock_is_monotonic() -> None:
     assert f.cache_store._expiry.clock is time.monotonic  # type: ignore[attr-defined]
 
 
+@both
 @pytest.mark.parametrize(
     ("options", "error", "words"),
     [
@@ -286,6 +307,7 @@ def test_bad_expiry_options_are_refused_when_decorating(
         memoize(**options)
 
 
+@both
 def test_a_store_with_ttl_passes_to_memoize() -> None:
     """store=DictStore(ttl=...) expires entries as ttl= does (the store carries the option)."""
     clock = FakeClock()
@@ -302,6 +324,7 @@ def test_a_store_with_ttl_passes_to_memoize() -> None:
     assert calls == [1, 1]
 
 
+@both
 def test_an_expired_value_is_freed() -> None:
     """An expired result is not kept alive by the cache once it has been dropped."""
     import weakref
@@ -318,6 +341,7 @@ def test_an_expired_value_is_freed() -> None:
     assert ref() is None
 
 
+@both
 @pytest.mark.parametrize(
     ("options", "error"),
     [
@@ -332,6 +356,7 @@ def test_stores_check_their_options(options: dict[str, Any], error: type[Excepti
         LRUStore(4, **options)
 
 
+@both
 def test_an_expiring_store_reports_itself() -> None:
     """repr names ttl= (and sizeof=) so that a printed store says how it behaves."""
     assert repr(DictStore(ttl=60)) == "DictStore(ttl=60, <0 entries>)"
@@ -574,6 +599,7 @@ TestMemoizeModel = MemoizeMachine.TestCase
 TestMemoizeModel.settings = settings(max_examples=200, stateful_step_count=50, deadline=None)
 
 
+@both
 def test_expiry_make_returns_none_without_ttl() -> None:
     """A store without ttl= carries no expiry state at all (its entries are plain values)."""
     assert Expiry.make("DictStore", None, None) is None

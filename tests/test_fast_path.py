@@ -23,6 +23,10 @@ import memokit._dag
 from memokit import MISSING, DagEvaluator, DictStore, LRUStore, Store, dp, memoize
 from memokit.stores._memory import FastPath, fast_path
 
+# Every cache made in a test here runs on both wrappers: the generated Python
+# reference and, when the core is live, the compiled one (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("memo_impl")
+
 PACKAGE = Path(memokit.__file__).resolve().parent
 
 

@@ -27,6 +27,10 @@ from memokit import CycleError, LRUStore, dp, memoize
 from memokit._hashed import HashedKey, hashed, is_plain, unhashed
 from tests.helpers.memo import FakeClock
 
+# Every cache made in a test here runs on both wrappers: the generated Python
+# reference and, when the core is live, the compiled one (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("memo_impl")
+
 
 class Counted:
     """A key that counts every call of its ``__hash__`` (class-wide) and compares by label."""

@@ -15,6 +15,10 @@ import pytest
 from memokit import CacheInfo, LRUStore, memoize
 from tests.helpers import memo as memo_helpers
 
+# Every cache made in a test here runs on both wrappers: the generated Python
+# reference and, when the core is live, the compiled one (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("memo_impl")
+
 
 class Result:
     """A cached value that can be weakly referenced (to see when a cache drops it)."""
@@ -357,44 +361,49 @@ def test_method_store_instance_is_rejected() -> None:
 # ---------------------------------------------------------------- classmethod and staticmethod
 
 
-class Family:
-    """Every way of stacking memoize with classmethod and staticmethod."""
+def make_family() -> tuple[type[Any], type[Any]]:
+    """A new class and subclass, so that each test (per wrapper) starts with empty caches."""
 
-    calls: list[tuple[str, object]] = []  # noqa: RUF012 - a deliberate shared log
+    class Family:
+        """Every way of stacking memoize with classmethod and staticmethod."""
 
-    @classmethod
-    @memoize
-    def class_over(cls, x: int) -> str:
-        Family.calls.append(("class_over", (cls.__name__, x)))
-        return f"{cls.__name__}:{x}"
+        calls: list[tuple[str, object]] = []  # noqa: RUF012 - a deliberate shared log
 
-    @memoize
-    @classmethod
-    def class_under(cls, x: int) -> str:
-        Family.calls.append(("class_under", (cls.__name__, x)))
-        return f"{cls.__name__}:{x}"
+        @classmethod
+        @memoize
+        def class_over(cls, x: int) -> str:
+            Family.calls.append(("class_over", (cls.__name__, x)))
+            return f"{cls.__name__}:{x}"
 
-    @staticmethod
-    @memoize
-    def static_over(x: int) -> int:
-        Family.calls.append(("static_over", x))
-        return x * 10
+        @memoize
+        @classmethod
+        def class_under(cls, x: int) -> str:
+            Family.calls.append(("class_under", (cls.__name__, x)))
+            return f"{cls.__name__}:{x}"
 
-    @memoize
-    @staticmethod
-    def static_under(x: int) -> int:
-        Family.calls.append(("static_under", x))
-        return x * 10
+        @staticmethod
+        @memoize
+        def static_over(x: int) -> int:
+            Family.calls.append(("static_over", x))
+            return x * 10
+
+        @memoize
+        @staticmethod
+        def static_under(x: int) -> int:
+            Family.calls.append(("static_under", x))
+            return x * 10
 
 
-class Child(Family):
-    """A subclass, so that cls differs."""
+    class Child(Family):
+        """A subclass, so that cls differs."""
+
+    return Family, Child
 
 
 @pytest.mark.parametrize("name", ["class_over", "class_under"])
 def test_classmethod_binds_cls_and_caches(name: str) -> None:
     """classmethod over or under memoize binds cls, caches per class, and works via instances."""
-    Family.calls.clear()
+    Family, Child = make_family()
     method = getattr(Family, name)
     assert method(1) == "Family:1"
     assert method(1) == "Family:1"
@@ -408,7 +417,7 @@ def test_classmethod_binds_cls_and_caches(name: str) -> None:
 @pytest.mark.parametrize("name", ["static_over", "static_under"])
 def test_staticmethod_caches(name: str) -> None:
     """staticmethod over or under memoize caches one table for the class and its instances."""
-    Family.calls.clear()
+    Family, Child = make_family()
     assert getattr(Family, name)(2) == 20
     assert getattr(Family(), name)(2) == 20
     assert getattr(Child, name)(x=2) == 20

@@ -21,6 +21,10 @@ import memokit._flight
 from memokit import MISSING, DictStore, LRUStore, Store, memoize
 from tests.helpers.memo import FakeClock
 
+# Every cache made in a test here runs on both wrappers: the generated Python
+# reference and, when the core is live, the compiled one (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("memo_impl")
+
 THREADS = 8
 JOIN_TIMEOUT = 30.0
 

@@ -14,6 +14,10 @@ import pytest
 
 from memokit import CacheStats, LRUStore, dp, memoize
 
+# Every cache made in a test here runs on both wrappers: the generated Python
+# reference and, when the core is live, the compiled one (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("memo_impl")
+
 
 def blob(n: int) -> bytes:
     """A value of n bytes."""

@@ -32,7 +32,17 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal, TypeVar, cast
 
-__all__ = ["IMPLEMENTATION", "compiled", "dp_front", "dp_run", "scalar_sweep", "wanted"]
+__all__ = [
+    "IMPLEMENTATION",
+    "LRUPut",
+    "Memo",
+    "MemoMethod",
+    "compiled",
+    "dp_front",
+    "dp_run",
+    "scalar_sweep",
+    "wanted",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -95,6 +105,20 @@ IMPLEMENTATION: Literal["c", "python"] = "python" if compiled is None else "c"
 scalar_sweep: Callable[[Any, type], Any] | None = (
     None if compiled is None else compiled.scalar_sweep
 )
+
+
+# ---------------------------------------------------------------- @memoize
+# The call path of @memoize (memokit/_core/memo*.c), or None. Each module that
+# can use one holds it in a switch of its own: memokit._callthrough (Memo, a
+# cache's wrapper), memokit._methods (MemoMethod, a method's front) and
+# memokit.stores._lru (LRUPut, the LRU store's insertion).
+
+#: ``Memo(**parts)``: a cache's wrapper over an in-memory store's table.
+Memo: Any = None if compiled is None else compiled.Memo
+#: ``MemoMethod(reference, InstanceCache)``: a memoized method's front.
+MemoMethod: Any = None if compiled is None else compiled.MemoMethod
+#: ``LRUPut(store)``: ``LRUStore._put_plain`` of one store.
+LRUPut: Any = None if compiled is None else compiled.LRUPut
 
 
 def dp_run(

@@ -54,3 +54,51 @@ def frame_probe(gen: Any, /) -> Any:
 
 def running_frame() -> bool:
     """Whether the caller's frame is one a C loop is running now."""
+
+class Memo:
+    """A @memoize cache's wrapper (memokit/_core/memo.c); memokit._callthrough builds it."""
+
+    def __init__(
+        self,
+        *,
+        function: Callable[..., Any],
+        binder: Callable[..., Any],
+        check: Callable[[tuple[Any, ...]], object],
+        skip: int,
+        arity: int,
+        checked: tuple[bool, ...],
+        plain: set[type],
+        wrapped: set[type],
+        hashed: Callable[[Any], Any],
+        hashed_tuple: Callable[[tuple[Any, ...]], Any],
+        table: dict[Any, Any],
+        touch: Callable[[Any], object] | None,
+        clock: Callable[[], float] | None,
+        expire: Callable[[Any, Any], object] | None,
+        read: Callable[[Any], Any],
+        put: Callable[[Any, Any], object] | None,
+        flights: dict[Any, list[Any]],
+        pending: object,
+        contended: Callable[[Any, tuple[tuple[Any, ...], dict[str, Any]]], Any],
+        fail: Callable[[Any, list[Any], BaseException], object],
+        wake: Callable[[list[Any]], object],
+        missing: object,
+    ) -> None: ...
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+    def __get__(self, instance: object, owner: type | None = None) -> Any: ...
+    def counts(self, reset: bool, /) -> tuple[int, int]:
+        """(hits, misses); with reset, zero them."""
+    def tally(self, hits: int, misses: int, /) -> None:
+        """Add to the counts (for the miss path's helpers)."""
+
+class MemoMethod:
+    """A memoized method's front (memokit/_core/memo_method.c)."""
+
+    def __init__(self, reference: Any, instance_cache: type, /) -> None: ...
+    def __get__(self, instance: object, owner: type | None = None) -> Any: ...
+
+class LRUPut:
+    """LRUStore._put_plain of one store (memokit/_core/memo_miss.c)."""
+
+    def __init__(self, store: Any, /) -> None: ...
+    def __call__(self, key: Any, value: Any, /) -> None: ...

@@ -99,4 +99,10 @@ extern PyTypeObject CoreDPFront_Type;
 PyObject *core_frame_probe(PyObject *module, PyObject *gen);
 PyObject *core_running_frame(PyObject *module, PyObject *ignored);
 
+/* The @memoize call path (memo.c, memo_miss.c, memo_method.c; see memo.h). */
+extern PyTypeObject CoreMemo_Type;
+extern PyTypeObject CoreMemoMethod_Type;
+extern PyTypeObject CoreLRUPut_Type;
+int memo_method_init(void);
+
 #endif

@@ -77,5 +77,15 @@ PyInit__compiled(void)
         return NULL;
     }
 #endif
+
+    /* The @memoize call path. */
+    if (PyType_Ready(&CoreMemo_Type) < 0 || PyType_Ready(&CoreMemoMethod_Type) < 0
+        || PyType_Ready(&CoreLRUPut_Type) < 0 || memo_method_init() < 0
+        || PyModule_AddObjectRef(module, "Memo", (PyObject *)&CoreMemo_Type) < 0
+        || PyModule_AddObjectRef(module, "MemoMethod", (PyObject *)&CoreMemoMethod_Type) < 0
+        || PyModule_AddObjectRef(module, "LRUPut", (PyObject *)&CoreLRUPut_Type) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
     return module;
 }

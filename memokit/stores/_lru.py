@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Literal, TypeVar, cast
 
+from memokit import _core
 from memokit._expiry import Expiry, Seconds, check_weight
 from memokit._hashed import PLAIN_TYPES, hashed
 from memokit._options import check_maxsize
@@ -26,6 +27,9 @@ V = TypeVar("V")
 _len = len
 _type = type
 _allocate_lock = threading.Lock
+#: LRUPut (memokit/_core/memo_miss.c): ``_put_plain`` of one store in C, or
+#: None when the compiled core is not live.
+PUT: Any = _core.LRUPut
 
 
 class LRUStore(InMemory[V]):
@@ -219,7 +223,13 @@ class LRUStore(InMemory[V]):
         clock = None if expiry is None else expiry.clock
         expire = None if expiry is None else self._expire
         touch = data.move_to_end
-        return FastPath(data, touch, False, self._put, self._read, self._delete, clock, expire)
+        put = self._put
+        if PUT is not None and put == self._put_plain:
+            # _put_plain in C, for the compiled @memoize wrapper, which calls
+            # it without a Python frame. The cache holds it, the store does
+            # not: a store that held it would be in a reference cycle.
+            put = PUT(self)
+        return FastPath(data, touch, False, put, self._read, self._delete, clock, expire)
 
     def __repr__(self) -> str:
         options = f"maxsize={self._maxsize}"

@@ -2,13 +2,15 @@
 
 They draw *programs* rather than objects, so that each implementation can
 build its own objects from the same drawing: a dp recursion as a table of
-actions per sub-problem, and a scalar graph as a list of node recipes.
+actions per sub-problem, a scalar graph as a list of node recipes, and a
+memoized function's life as its options and a list of operations.
 """
 
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from fractions import Fraction
+from typing import Any, NamedTuple
 
 from hypothesis import strategies as st
 
@@ -154,3 +156,56 @@ def dp_call_scripts(draw: st.DrawFn) -> CallScript:
         st.sampled_from(CALL_FORMS), st.integers(-1, 5), st.integers(0, len(SECONDS) - 1)
     )
     return CallScript(store, tuple(draw(st.lists(step, min_size=1, max_size=25))))
+
+
+# ---------------------------------------------------------------- @memoize programs
+
+#: An argument that makes the memoized function raise (see tests/core/test_memo_differential.py).
+RAISE = -1
+
+
+class Unhashable(list[int]):
+    """An unhashable argument whose repr is the same in every run (a list's would be too)."""
+
+
+#: Arguments of every key form (memokit/_hashed.py): plain scalars (1 and True and
+#: 1.0 are one key), a plain tuple, one that is wrapped, a class whose hash is
+#: written in Python (wrapped), the value that makes the function raise, and an
+#: unhashable one.
+memo_arguments = st.sampled_from(
+    [0, 1, 2, 3, True, 1.0, "x", "y", (1, 2), (1, (2,)), Fraction(1, 2), RAISE, Unhashable()]
+)
+
+
+class MemoProgram(NamedTuple):
+    """A cache's options, and the operations run on it in order."""
+
+    #: How many parameters the memoized function has (1 or 2).
+    arity: int
+    maxsize: int | None
+    typed: bool
+    #: Seconds entries live, or None: with a ttl the cache runs on a fake clock.
+    ttl: float | None
+    #: ("call", args, by_keyword), ("invalidate", args, by_keyword), ("clear",) or
+    #: ("advance", seconds): the fake clock moves on.
+    operations: tuple[tuple[Any, ...], ...]
+
+
+@st.composite
+def memo_programs(draw: st.DrawFn, *, max_operations: int = 40) -> MemoProgram:
+    """Random operations on one cache: hits, misses, evictions, invalidations, expiry, errors."""
+    arity = draw(st.sampled_from([1, 2]))
+    args = st.tuples(*[memo_arguments] * arity)
+    # Calls first of all, and a few small keys, so that hits and evictions happen.
+    small = st.tuples(*[st.sampled_from([0, 1, 2])] * arity)
+    call = st.tuples(st.just("call"), small | args, st.booleans())
+    invalidate = st.tuples(st.just("invalidate"), small | args, st.booleans())
+    other = st.tuples(st.just("clear")) | st.tuples(st.just("advance"), st.sampled_from([1, 5, 20]))
+    operation = st.one_of(call, call, call, invalidate, other)
+    return MemoProgram(
+        arity,
+        draw(st.none() | st.sampled_from([0, 1, 2, 4])),
+        draw(st.booleans()),
+        draw(st.none() | st.sampled_from([3.0, 10.0])),
+        tuple(draw(st.lists(operation, max_size=max_operations))),
+    )
