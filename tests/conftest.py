@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from memokit import _callthrough, _methods
 from memokit.stores import _lru
@@ -15,6 +17,13 @@ from tests.helpers.redis_server import RedisServer, require_redis, start_server
 # lines are wrong calls on purpose. Keep pytest (and --doctest-modules) from
 # importing them.
 collect_ignore_glob = ["typing/*.py"]
+
+# Hypothesis explores new random examples on every run by default. CI
+# (.ci/run sets MEMOKIT_HYPOTHESIS_PROFILE=ci) runs the same examples each
+# time instead, so a pass or a failure there is reproducible; a failure's
+# reproduction blob is printed either way.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.load_profile(os.environ.get("MEMOKIT_HYPOTHESIS_PROFILE", "default"))
 
 #: @memoize per implementation: the generated Python wrapper and the method
 #: descriptor (the reference), and the compiled Memo and method front when the
