@@ -666,8 +666,12 @@ def measure_async(config: Config) -> dict[str, Any] | None:
     return {"samples": samples, "medians": medians, "ratio": mine / peer, "loops": loops}
 
 
+#: The async target (docs/performance.md): a hit at most a fifth of async-lru's.
+ASYNC_LIMIT = 0.2
+
+
 def print_async(result: dict[str, Any] | None) -> None:
-    """Print the async section and its target (at least as fast as async-lru)."""
+    """Print the async section and its target (a fifth of async-lru's time, or less)."""
     print()
     if result is None:
         print("Async hits: async-lru not installed (pip install async-lru); not measured.")
@@ -676,8 +680,8 @@ def print_async(result: dict[str, Any] | None) -> None:
     for name, median in result["medians"].items():
         print(f"  {name:<38}{median:8.1f} ns")
     ratio = result["ratio"]
-    verdict = "PASS" if ratio <= 1.0 else "FAIL"
-    print(f"  {verdict}  memokit async hit {ratio:.2f}x async_lru's (target <= 1.00x)")
+    verdict = "PASS" if ratio <= ASYNC_LIMIT else "FAIL"
+    print(f"  {verdict}  memokit async hit {ratio:.2f}x async_lru's (target <= {ASYNC_LIMIT:.2f}x)")
 
 
 def parse_args(argv: list[str] | None) -> tuple[Config, Path | None]:
@@ -851,7 +855,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {verdict}  {mine} {ratio:.2f}x {peer} (target <= {limit:.2f}x)")
     print()
     print(
-        'Targets (docs/performance.md). PASS/FAIL is judged on the ratio of '
+        "Targets (docs/performance.md). PASS/FAIL is judged on the ratio of "
         "medians;\n  [paired = median over rounds of the ratio of two samples taken moments "
         "apart; mins = ratio of minimums] show how firm it is."
     )
