@@ -25,11 +25,11 @@ from memokit import _core
 from memokit._codegen import (
     Access,
     binder_source,
-    compile_source,
     generated_name,
     wrapper_namespace,
     wrapper_source,
 )
+from memokit._compile import compile_source
 from memokit._controls import KeyFunction, StoreArg, make_wrapper, option_record
 from memokit._dp_engine import short_repr
 from memokit._expiry import Seconds

@@ -30,20 +30,16 @@ the two counters are closure cells, because a call copies every cell of its
 closure into its frame and globals cost nothing until read. A function
 whose parameters use the prefix gets the flat ``*args, **kwargs`` shape.
 
-Every source is registered with :mod:`linecache` under a file name of its
-own (``<memokit: memoize wrapper of fib>``), so tracebacks and ``pdb`` show
-the generated lines; an identical source is compiled once and shares its
-name, so redefining a decorated function in a loop adds nothing.
+The engines compile each source with :func:`memokit._compile.compile_source`,
+which registers it with :mod:`linecache` so tracebacks and ``pdb`` show it.
 """
 
 from __future__ import annotations
 
 import functools
 import keyword
-import linecache
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from types import CodeType
 from typing import Any
 
 from memokit._hashed import PLAIN_TYPES, WRAPPED_TYPES, HashedKey, hashed, hashed_tuple
@@ -53,7 +49,6 @@ from memokit.stores._memory import MISSING, Store, fast_path
 __all__ = [
     "Access",
     "binder_source",
-    "compile_source",
     "generated_name",
     "wrapper_namespace",
     "wrapper_source",
@@ -364,42 +359,3 @@ def binder_source(shape: CallShape, access: Access, *, user_key: bool) -> str:
         *_key_of(shape, access, user_key),
     ]
     return "\n".join(lines) + "\n"
-
-
-# ---------------------------------------------------------------- compiling
-
-# (label, source) -> (code, its linecache entry): each distinct source is
-# compiled once, so a function decorated anew on every call of its enclosing
-# function (a @dp inside a solver) reuses its code and its linecache entry.
-_compiled: dict[tuple[str, str], tuple[CodeType, tuple[int, None, list[str], str]]] = {}
-
-
-def compile_source(source: str, label: str) -> CodeType:
-    """Compile ``source`` under a file name made from ``label``, registered with linecache.
-
-    The file name is ``<memokit: {label}>``, with `` #2``, `` #3``... added
-    when another source already holds it, so a traceback always shows the
-    lines of the code that ran. Run the code with ``exec(code, namespace)``.
-
-    >>> code = compile_source("x = 1\\n", "an example")
-    >>> code.co_filename, linecache.getline(code.co_filename, 1)
-    ('<memokit: an example>', 'x = 1\\n')
-    """
-    found = _compiled.get((label, source))
-    if found is not None:
-        code, entry = found
-        # linecache.clearcache() empties the cache: put the lines back.
-        linecache.cache.setdefault(code.co_filename, entry)
-        return code
-    lines = source.splitlines(keepends=True)
-    count = 1
-    while True:
-        filename = f"<memokit: {label}>" if count == 1 else f"<memokit: {label} #{count}>"
-        # mtime None: linecache.checkcache() leaves the entry alone.
-        entry = (len(source), None, lines, filename)
-        if linecache.cache.setdefault(filename, entry) == entry:
-            break
-        count += 1
-    code = compile(source, filename, "exec")
-    _compiled.setdefault((label, source), (code, entry))
-    return code

@@ -46,7 +46,8 @@ import types
 from collections.abc import Callable, Generator, Hashable
 from typing import Any, Concatenate, ParamSpec, Protocol, Self, TypeVar, overload
 
-from memokit._codegen import compile_source, generated_name, wrapper_namespace, wrapper_source
+from memokit._codegen import generated_name, wrapper_namespace, wrapper_source
+from memokit._compile import compile_source
 from memokit._controls import StoreArg, check_options, make_wrapper, option_record
 from memokit._core import dp_front
 from memokit._dp_compiled import compiled_source, front_parts, takes_positions

@@ -24,7 +24,7 @@ import pytest
 
 import memokit._codegen
 from memokit import MISSING, DictStore, LRUStore, dp, memoize
-from memokit._codegen import compile_source
+from memokit._compile import compile_source
 
 pytestmark = pytest.mark.usefixtures("python_wrappers")
 
